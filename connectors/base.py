@@ -1,0 +1,169 @@
+"""The connector interface: what every provider package implements and what the engine relies on.
+
+A connector *collects facts*; it never judges. It declares, as class attributes, its name, the
+evidence kinds it yields (each with the field that holds the item's stable id), the least privilege
+it needs, and a pydantic settings model. ``collect()`` is a generator of :class:`EvidenceItem` and
+:class:`CollectionError` records. Importing a connector module must not import its SDK, touch the
+network or read the environment: the SDK is imported inside ``collect()`` via :func:`require`.
+
+Errors:
+
+* a failure that affects one evidence kind (a permission denial, a throttled region) is *yielded*
+  as a ``CollectionError(kind, message)``; the engine marks that kind ``error`` and every check over
+  it becomes ``error`` (unless an item fails), never ``pass``;
+* an exception escaping ``collect()`` marks every kind of that connector as failed.
+
+Never return an empty list for something that could not be read.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import ModuleType
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict
+
+
+class ConnectorSettings(BaseModel):
+    """Base for every connector's settings: unknown keys are errors, never silently dropped."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+@dataclass(frozen=True)
+class EvidenceKind:
+    """One kind of evidence a connector yields, e.g. ``aws.iam.user``.
+
+    ``id_field`` names the field of ``data`` that holds the item's stable provider id (an ARN,
+    ``org/repo``, a login). ``fields`` documents the fields checks may rely on (name -> meaning);
+    it feeds ``annexa checks`` and the docs.
+    """
+
+    name: str
+    id_field: str
+    description: str
+    fields: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class EvidenceItem:
+    """One resource's facts, as the provider returned them (raw fields kept), plus where it came from."""
+
+    kind: str
+    id: str
+    data: dict[str, Any]
+    collected_at: datetime | None = None  # set by the engine when the connector leaves it empty
+
+
+@dataclass(frozen=True)
+class CollectionError:
+    """Something one evidence kind could not collect; ``kind`` must be one the connector declares."""
+
+    kind: str
+    message: str
+
+
+class ConnectorError(Exception):
+    """Raised for a failure that stops the whole connector (bad credentials, unreachable endpoint)."""
+
+
+class MissingSDKError(ConnectorError):
+    """The provider SDK is not installed; the message names the extra to install."""
+
+
+def require(module: str, extra: str) -> ModuleType:
+    """Import an SDK module lazily, or fail with one line naming the pip extra that provides it."""
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise MissingSDKError(
+            f"the {extra} connector needs {module!r}, which is not installed: pip install 'annexa[{extra}]'"
+        ) from exc
+
+
+class ConnectorState:
+    """Small persistent key/value memory of one connector across runs (ETags, cursors).
+
+    Reads see what the last *published* run left; writes are kept in memory and persisted only when
+    this run is published, so an interrupted run never leaves half-updated state behind.
+    """
+
+    def __init__(self, initial: Mapping[str, Any] | None = None) -> None:
+        self._values: dict[str, Any] = dict(initial or {})
+        self._changed: dict[str, Any] = {}
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self._changed.get(key, self._values.get(key, default))
+
+    def put(self, key: str, value: Any) -> None:
+        """Store a JSON-serialisable value under key (never a secret)."""
+        self._changed[key] = value
+
+    @property
+    def changed(self) -> dict[str, Any]:
+        return dict(self._changed)
+
+
+@dataclass(frozen=True)
+class PreviousRun:
+    """The last published run that included this connector, for incremental collection."""
+
+    run_id: str
+    started_at: datetime
+    connector_status: str  # ok | partial | error
+    items: Callable[[str], Iterator[EvidenceItem]]  # kind -> that run's items of the kind
+
+
+@dataclass
+class CollectContext:
+    """What the engine hands a connector for one run."""
+
+    run_id: str
+    started_at: datetime
+    state: ConnectorState = field(default_factory=ConnectorState)
+    previous: PreviousRun | None = None
+    progress: Callable[[str], None] = lambda message: None
+    log: logging.Logger = field(default_factory=lambda: logging.getLogger("annexa.connector"))
+    api_calls: int = 0
+
+    def count_call(self, n: int = 1) -> None:
+        """Connectors report API calls made, so runs record their cost."""
+        self.api_calls += n
+
+
+class Connector(ABC):
+    """Base class of every connector. Subclasses fill in the ClassVars and ``collect``."""
+
+    name: ClassVar[str]
+    extra: ClassVar[str]  # the pip extra that installs the SDK, e.g. "aws"
+    settings_model: ClassVar[type[ConnectorSettings]]
+    evidence_kinds: ClassVar[tuple[EvidenceKind, ...]]
+    permissions: ClassVar[tuple[str, ...]]  # least privilege, human readable; docs/<name>.md has details
+
+    def __init__(self, settings: ConnectorSettings, context: CollectContext) -> None:
+        self.settings = settings
+        self.context = context
+
+    @abstractmethod
+    def collect(self) -> Iterator[EvidenceItem | CollectionError]:
+        """Yield every evidence item (all pages) and a CollectionError for each kind that failed."""
+
+    @classmethod
+    def label(cls, settings: ConnectorSettings) -> str:
+        """A short, secret-free name of the configured scope (an org, a tenant) for messages."""
+        return cls.name
+
+    @classmethod
+    def simulated_estate(cls, now: datetime) -> Iterator[EvidenceItem | CollectionError]:
+        """The built-in demo estate: the same kinds and shapes ``collect`` yields, with no network."""
+        return iter(())
+
+    @classmethod
+    def kind_names(cls) -> frozenset[str]:
+        return frozenset(kind.name for kind in cls.evidence_kinds)
