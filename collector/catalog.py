@@ -1,0 +1,50 @@
+"""The 93 Annex A controls of ISO/IEC 27001:2022, loaded from control_mappings/annex_a_2022.yaml."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from control_mappings import CATALOGUE_FILE
+
+from .yamlload import load_yaml
+
+THEMES = ("organizational", "people", "physical", "technological")
+_ID = re.compile(r"^A\.([5-8])\.(\d{1,2})$")
+
+
+@dataclass(frozen=True)
+class Control:
+    id: str
+    theme: str
+    title: str
+
+    @property
+    def sort_key(self) -> tuple[int, int]:
+        return control_sort_key(self.id)
+
+
+def control_sort_key(control_id: str) -> tuple[int, int]:
+    match = _ID.match(control_id)
+    if not match:
+        return (99, 99)
+    return int(match.group(1)), int(match.group(2))
+
+
+@lru_cache(maxsize=4)
+def load_catalogue(path: Path = CATALOGUE_FILE) -> tuple[Control, ...]:
+    loaded = load_yaml(path)
+    controls = []
+    for i, raw in enumerate(loaded.data.get("controls", [])):
+        if not isinstance(raw, dict) or set(raw) != {"id", "theme", "title"}:
+            raise loaded.error(("controls", i), "each control needs exactly id, theme and title")
+        if not _ID.match(str(raw["id"])) or raw["theme"] not in THEMES:
+            raise loaded.error(("controls", i), f"bad control {raw}")
+        controls.append(Control(str(raw["id"]), str(raw["theme"]), str(raw["title"])))
+    return tuple(sorted(controls, key=lambda c: c.sort_key))
+
+
+def control_ids() -> frozenset[str]:
+    return frozenset(c.id for c in load_catalogue())

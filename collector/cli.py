@@ -1,0 +1,253 @@
+"""The `annexa` command line: thin commands over config, runner, store and reports.
+
+User errors print one line and exit with the contract's status (2 for usage, configuration and
+mapping errors; 4 when the store is busy); tracebacks appear only with --debug.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from . import __version__
+from .exit_codes import BUSY, COLLECTION_FAILED, FAIL_ON, OK, USAGE
+
+PROG = "annexa"
+
+
+class UserError(click.ClickException):
+    exit_code = USAGE
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"{PROG}: error: {self.format_message()}", err=True)
+
+
+class BusyError(UserError):
+    exit_code = BUSY
+
+
+config_option = click.option(
+    "-c", "--config", "config", metavar="PATH", help="Configuration file (default: $ANNEXA_CONFIG, else ./annexa.yaml)."
+)
+
+
+def format_option(choices: tuple[str, ...], default: str) -> Callable[[Any], Any]:
+    return click.option(
+        "--format", "fmt", type=click.Choice(choices), default=default, show_default=True, help="Output format."
+    )
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, "--version", prog_name=PROG, message="%(prog)s %(version)s")
+@click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """Annexa: automated evidence collection for ISO/IEC 27001:2022 Annex A.
+
+    Connectors collect read-only evidence from cloud, identity and code-hosting APIs; declarative
+    CEL checks judge it; every run is a snapshot in SQLite with a gap report per Annex A control.
+    """
+    ctx.obj = {"debug": debug}
+
+
+def _settings(config: str | None) -> Any:
+    from .config import config_path, load_settings
+
+    return load_settings(config_path(config))
+
+
+@cli.command()
+@config_option
+@click.option("--only", multiple=True, metavar="NAME", help="Run only this connector (repeatable).")
+@click.option("--report-dir", type=click.Path(file_okay=False, path_type=Path), help="Also write the reports here.")
+@click.option("--fail-on", type=click.Choice(["fail"]), help="Exit 3 when any control fails.")
+@click.option("--no-wait", is_flag=True, help="Exit 4 instead of waiting when another run holds the store.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress output.")
+def run(
+    config: str | None, only: tuple[str, ...], report_dir: Path | None, fail_on: str | None, no_wait: bool, quiet: bool
+) -> None:
+    """Collect evidence with every configured connector, evaluate every check, store the snapshot."""
+    from .operations import perform_run
+
+    settings = _settings(config)
+    result = perform_run(settings, only=list(only), wait=not no_wait, quiet=quiet, report_dir=report_dir)
+    _print_run_summary(result)
+    sys.exit(run_exit_code(result, fail_on))
+
+
+def run_exit_code(result: Any, fail_on: str | None) -> int:
+    if fail_on == "fail" and result.failing_controls:
+        return FAIL_ON
+    return COLLECTION_FAILED if result.collection_failed else OK
+
+
+def _print_run_summary(result: Any) -> None:
+    s = result.summary
+    click.echo(f"run {result.run_id} {result.status}")
+    for c in result.connector_runs:
+        click.echo(f"  {c.connector}: {c.status}, {c.evidence_items} items, {len(c.errors)} errors")
+        for err in c.errors[:5]:
+            click.echo(f"    - {err}")
+        if len(c.errors) > 5:
+            click.echo(f"    - … {len(c.errors) - 5} more (annexa report)")
+    click.echo(
+        f"controls: {s['pass']} pass, {s['fail']} fail, {s['not_assessed']} not assessed, "
+        f"{s['manual']} manual, {s['excluded']} excluded (of {s['controls']})"
+    )
+
+
+@cli.command()
+@config_option
+@click.option("--run", "run_ref", metavar="ID", help="Run id, `latest` or `previous` (default: latest).")
+@format_option(("md", "html", "json", "csv"), "md")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to FILE, not stdout.")
+def report(config: str | None, run_ref: str | None, fmt: str, output: Path | None) -> None:
+    """The gap report of a run: per Annex A control pass, fail, not assessed, manual or excluded."""
+    from .operations import open_store_for_reading, report_text
+
+    with open_store_for_reading(config) as store:
+        text = report_text(store, run_ref, fmt)
+    _emit(text, output)
+
+
+def _emit(text: str, output: Path | None) -> None:
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(text, encoding="utf-8")
+    click.echo(f"wrote {output}", err=True)
+
+
+@cli.command()
+@config_option
+@format_option(("table", "json"), "table")
+def runs(config: str | None, fmt: str) -> None:
+    """The stored runs, newest first."""
+    from .operations import open_store_for_reading, runs_document
+
+    with open_store_for_reading(config) as store:
+        document = runs_document(store)
+    if fmt == "json":
+        click.echo(json.dumps(document, indent=2))
+        return
+    rows = [
+        [r["id"], r["status"], r["started_at"], r["finished_at"] or "", _connectors_cell(r["connectors"])]
+        for r in document["runs"]
+    ]
+    click.echo(_table(["id", "status", "started", "finished", "connectors"], rows))
+
+
+def _connectors_cell(connectors: list[dict[str, Any]]) -> str:
+    return ", ".join(f"{c['name']}:{c['status']}({c['evidence_items']})" for c in connectors)
+
+
+def _table(headers: list[str], rows: list[list[Any]]) -> str:
+    widths = [max(len(str(x)) for x in col) for col in zip(headers, *rows, strict=False)] if rows else map(len, headers)
+    widths = list(widths)
+    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))]
+    lines.append("  ".join("-" * w for w in widths))
+    lines += ["  ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=True)) for row in rows]
+    return "\n".join(line.rstrip() for line in lines)
+
+
+@cli.command()
+@config_option
+@format_option(("table", "json"), "table")
+def controls(config: str | None, fmt: str) -> None:
+    """The 93 Annex A controls with the checks mapped to each."""
+    from .operations import controls_document
+
+    document = controls_document(config)
+    if fmt == "json":
+        click.echo(json.dumps(document, indent=2))
+        return
+    rows = [[c["id"], c["theme"], c["title"][:48], ", ".join(c["checks"]) or "(manual)"] for c in document["controls"]]
+    click.echo(_table(["id", "theme", "title", "checks"], rows))
+
+
+@cli.command()
+@config_option
+@format_option(("table", "json"), "table")
+def checks(config: str | None, fmt: str) -> None:
+    """Every check with its connector, evidence kind, severity and controls."""
+    from .operations import checks_document
+
+    document = checks_document(config)
+    if fmt == "json":
+        click.echo(json.dumps(document, indent=2))
+        return
+    rows = [
+        [c["id"], c["evidence"], c["severity"], ",".join(c["controls"]), "yes" if c["enabled"] else "no"]
+        for c in document["checks"]
+    ]
+    click.echo(_table(["id", "evidence", "severity", "controls", "enabled"], rows))
+
+
+@cli.command()
+@config_option
+def validate(config: str | None) -> None:
+    """Validate the configuration and every mapping file; exit 2 on the first error."""
+    from .config import config_path
+    from .operations import validate_all
+
+    path = config_path(config)
+    click.echo(validate_all(path, explicit=config is not None))
+
+
+@cli.command()
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("annexa-demo"),
+    show_default=True,
+    help="Where the demo's store and reports go.",
+)
+@click.option("--quiet", "-q", is_flag=True, help="No progress output.")
+def demo(directory: Path, quiet: bool) -> None:
+    """A full run against a built-in simulated estate: no credentials, no network."""
+    from .operations import perform_demo
+
+    result, written = perform_demo(directory, quiet=quiet)
+    _print_run_summary(result)
+    for path in written:
+        click.echo(f"wrote {path}")
+
+
+def main() -> None:
+    debug = "--debug" in sys.argv[1:]
+    try:
+        cli.main(prog_name=PROG, standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.Abort:
+        click.echo(f"{PROG}: aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except Exception as exc:
+        code, message = _classify(exc)
+        if debug or code is None:
+            raise
+        click.echo(f"{PROG}: error: {message}", err=True)
+        sys.exit(code)
+
+
+def _classify(exc: Exception) -> tuple[int | None, str]:
+    from .store import NoRunError, StoreBusyError
+    from .yamlload import InputError
+
+    if isinstance(exc, InputError):
+        return USAGE, str(exc)
+    if isinstance(exc, StoreBusyError):
+        return BUSY, str(exc)
+    if isinstance(exc, NoRunError):
+        return USAGE, str(exc).strip("'\"")
+    return None, str(exc)

@@ -1,0 +1,181 @@
+"""annexa.yaml: typed models (unknown keys are errors), ${ENV} interpolation, line-aware errors.
+
+Loading validates everything a run needs (each connector's own settings model, the cron schedule,
+SoA control ids, check overrides against the loaded checks) before any file is written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from connectors.base import ConnectorSettings
+
+from .catalog import control_ids
+from .cron import CronError, parse_crontab
+from .mapping import CheckSet, Severity, load_checks
+from .registry import UnknownConnectorError, connector_names, evidence_kinds, load_connector
+from .yamlload import InputError, LoadedYaml, load_yaml
+
+DEFAULT_CONFIG = "annexa.yaml"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ScheduleConfig(_Strict):
+    cron: str
+    timezone: str = "UTC"
+
+    @field_validator("cron")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        try:
+            parse_crontab(value)
+        except CronError as exc:
+            raise ValueError(f"malformed cron expression: {exc}") from None
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name such as UTC or Europe/Berlin)") from None
+        return value
+
+
+class SoaConfig(_Strict):
+    excluded: dict[str, str] = Field(default_factory=dict)
+
+
+class CheckOverride(_Strict):
+    params: dict[str, Any] = Field(default_factory=dict)
+    enabled: bool | None = None
+    severity: Severity | None = None
+
+
+class NotifyConfig(_Strict):
+    webhook_url: str
+    format: Literal["json", "slack"] = "json"
+    on: Literal["regression", "always"] = "regression"
+    timeout_seconds: float = 10.0
+
+
+class AnnexaConfig(_Strict):
+    organization: str = ""
+    store: str = "./annexa.db"
+    schedule: ScheduleConfig | None = None
+    soa: SoaConfig = Field(default_factory=SoaConfig)
+    mappings: list[str] = Field(default_factory=list)
+    checks: dict[str, CheckOverride] = Field(default_factory=dict)
+    connectors: dict[str, Any] = Field(default_factory=dict)
+    notify: NotifyConfig | None = None
+
+
+@dataclass
+class ConnectorEntry:
+    name: str
+    settings: ConnectorSettings
+    index: int | None = None  # position when several entries of one connector are configured
+
+
+@dataclass
+class Settings:
+    """A validated configuration, ready for a run."""
+
+    file: Path
+    model: AnnexaConfig
+    store_path: Path
+    connectors: list[ConnectorEntry]
+    checks: CheckSet
+    digest: str
+    source: LoadedYaml = field(repr=False)
+
+    @property
+    def connector_names(self) -> list[str]:
+        return sorted({entry.name for entry in self.connectors})
+
+    @property
+    def excluded(self) -> dict[str, str]:
+        return dict(self.model.soa.excluded)
+
+
+def config_path(explicit: str | None) -> Path:
+    return Path(explicit or os.environ.get("ANNEXA_CONFIG") or DEFAULT_CONFIG)
+
+
+def load_settings(path: Path) -> Settings:
+    source = load_yaml(path, interpolate_env=True)
+    if not isinstance(source.data, dict):
+        raise source.error((), "the configuration must be a mapping of keys (see README: Configuration)")
+    try:
+        model = AnnexaConfig.model_validate(source.data)
+    except ValidationError as exc:
+        raise _pydantic_error(source, exc, ()) from None
+
+    known = control_ids()
+    for control_id in model.soa.excluded:
+        if control_id not in known:
+            raise source.error(("soa", "excluded", control_id), "unknown Annex A control id")
+
+    entries = _connector_entries(source, model)
+    base = path.resolve().parent
+    extra = [(base / p) for p in model.mappings]
+    for i, file in enumerate(extra):
+        if not file.is_file():
+            raise source.error(("mappings", i), f"mapping file {file} not found")
+    overrides = {k: v.model_dump(exclude_none=True) for k, v in model.checks.items()}
+    checks = load_checks(evidence_kinds(), extra_files=extra, overrides=overrides, override_source=source)
+    raw = path.read_bytes()
+    return Settings(
+        file=path,
+        model=model,
+        store_path=(base / model.store),
+        connectors=entries,
+        checks=checks,
+        digest=hashlib.sha256(raw).hexdigest(),  # of the file as written: ${VAR} secrets stay out
+        source=source,
+    )
+
+
+def _connector_entries(source: LoadedYaml, model: AnnexaConfig) -> list[ConnectorEntry]:
+    entries = []
+    for name, raw in model.connectors.items():
+        try:
+            cls = load_connector(name)
+        except UnknownConnectorError:
+            available = ", ".join(connector_names()) or "none installed"
+            raise source.error(("connectors", name), f"unknown connector (available: {available})") from None
+        listed = raw if isinstance(raw, list) else [raw]
+        for i, one in enumerate(listed):
+            index = i if isinstance(raw, list) else None
+            path: tuple[str | int, ...] = ("connectors", name) if index is None else ("connectors", name, index)
+            try:
+                settings = cls.settings_model.model_validate(one if one is not None else {})
+            except ValidationError as exc:
+                raise _pydantic_error(source, exc, path) from None
+            entries.append(ConnectorEntry(name, settings, index))
+    return entries
+
+
+def _pydantic_error(source: LoadedYaml, exc: ValidationError, prefix: tuple[str | int, ...]) -> InputError:
+    err = exc.errors()[0]
+    loc = tuple(part for part in err["loc"] if not (isinstance(part, str) and part.startswith("function-")))
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        message = "unknown key"
+    elif kind == "missing":
+        message = "required key is missing"
+    else:
+        # The offending value is not echoed: it may have come from a ${VAR} holding a secret.
+        message = str(err["msg"]).removeprefix("Value error, ")
+    return source.error((*prefix, *loc), message)

@@ -1,0 +1,186 @@
+"""Pure evaluation: compiled checks over one snapshot -> per-check and per-control results.
+
+No I/O and no clock: ``now`` is the run's start, passed in. Status rules follow CONTRACT §5 exactly;
+nothing passes unless every in-scope item was shown compliant and its evidence kind was collected.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import cel
+
+from .catalog import Control
+from .mapping import CompiledCheck
+
+PASS, FAIL, ERROR, NOT_APPLICABLE = "pass", "fail", "error", "not_applicable"
+EXCLUDED, MANUAL, NOT_ASSESSED = "excluded", "manual", "not_assessed"
+_PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
+
+
+@dataclass(frozen=True)
+class SnapshotItem:
+    id: str
+    data: Mapping[str, Any]
+    hash: str | None = None
+
+
+@dataclass(frozen=True)
+class Finding:
+    check: str
+    resource: str
+    status: str  # pass | fail | error
+    message: str
+    evidence_hash: str | None = None
+
+
+@dataclass
+class CheckResult:
+    check: CompiledCheck
+    status: str
+    counts: dict[str, int]
+    findings: list[Finding] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def failing(self) -> list[str]:
+        return [f.resource for f in self.findings if f.status == FAIL]
+
+
+@dataclass(frozen=True)
+class ControlResult:
+    control: Control
+    status: str
+    check_ids: tuple[str, ...]
+    exclusion_reason: str | None = None
+
+
+def evaluate_checks(
+    checks: Iterable[CompiledCheck],
+    items_by_kind: Mapping[str, Sequence[SnapshotItem]],
+    kind_errors: Mapping[str, Sequence[str]],
+    now: datetime,
+) -> dict[str, CheckResult]:
+    return {
+        check.id: evaluate_check(check, items_by_kind.get(check.definition.evidence, ()), kind_errors, now)
+        for check in checks
+    }
+
+
+def evaluate_check(
+    check: CompiledCheck,
+    items: Sequence[SnapshotItem],
+    kind_errors: Mapping[str, Sequence[str]],
+    now: datetime,
+) -> CheckResult:
+    context = cel.Context()
+    context.add_variable("params", check.params)
+    context.add_variable("now", now)
+    fields = check.resource_fields
+    findings: list[Finding] = []
+    errors = list(kind_errors.get(check.definition.evidence, ()))
+    counts = {PASS: 0, FAIL: 0, ERROR: 0}
+    for item in items:
+        data = item.data
+        context.add_variable("resource", data if fields is None else {k: data[k] for k in fields if k in data})
+        try:
+            if check.when is not None and not _boolean(check.when.execute(context), "when"):
+                continue
+            compliant = _boolean(check.assertion.execute(context), "assert")
+        except Exception as exc:  # any evaluation failure is that item's error, never a pass
+            message = f"{item.id}: {_explain(exc)}"
+            findings.append(Finding(check.id, item.id, ERROR, message, item.hash))
+            errors.append(message)
+            counts[ERROR] += 1
+            continue
+        status = PASS if compliant else FAIL
+        counts[status] += 1
+        text = "" if compliant else render_message(check, item)
+        findings.append(Finding(check.id, item.id, status, text, item.hash))
+    return CheckResult(check, check_status(counts, bool(errors)), counts, findings, errors)
+
+
+def check_status(counts: Mapping[str, int], has_errors: bool) -> str:
+    if counts.get(FAIL, 0):
+        return FAIL
+    if has_errors or counts.get(ERROR, 0):
+        return ERROR
+    if not counts.get(PASS, 0):
+        return NOT_APPLICABLE
+    return PASS
+
+
+def control_status(check_statuses: Sequence[str], excluded: bool) -> str:
+    if excluded:
+        return EXCLUDED
+    if not check_statuses:
+        return MANUAL
+    if FAIL in check_statuses:
+        return FAIL
+    if ERROR in check_statuses or all(s == NOT_APPLICABLE for s in check_statuses):
+        return NOT_ASSESSED
+    return PASS
+
+
+def evaluate_controls(
+    catalogue: Sequence[Control],
+    check_results: Mapping[str, CheckResult],
+    excluded: Mapping[str, str],
+) -> list[ControlResult]:
+    by_control: dict[str, list[CheckResult]] = {}
+    for result in check_results.values():
+        for control_id in result.check.definition.controls:
+            by_control.setdefault(control_id, []).append(result)
+    out = []
+    for control in catalogue:
+        results = by_control.get(control.id, [])
+        status = control_status([r.status for r in results], control.id in excluded)
+        out.append(ControlResult(control, status, tuple(r.check.id for r in results), excluded.get(control.id)))
+    return out
+
+
+def render_message(check: CompiledCheck, item: SnapshotItem) -> str:
+    template = check.message_template
+    if not template:
+        return f"{item.id}: {check.definition.title} — not met"
+
+    def lookup(expression: str) -> str:
+        parts = expression.strip().split(".")
+        value: Any = {"resource": item.data, "params": check.params, "id": item.id}
+        for part in parts:
+            if isinstance(value, Mapping) and part in value:
+                value = value[part]
+            elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
+                value = value[int(part)]
+            else:
+                return "?"
+        return str(value)
+
+    out, last = [], 0
+    for start, end, expression in _placeholders(template):
+        out.append(template[last:start])
+        out.append(lookup(expression))
+        last = end
+    out.append(template[last:])
+    return "".join(out)
+
+
+def _placeholders(template: str) -> list[tuple[int, int, str]]:
+    return [(m.start(), m.end(), m.group(1)) for m in _PLACEHOLDER.finditer(template)]
+
+
+def _boolean(value: Any, key: str) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"{key} must evaluate to a bool, got {type(value).__name__} {value!r}")
+    return value
+
+
+def _explain(exc: Exception) -> str:
+    if isinstance(exc, KeyError):
+        return f"missing field {exc.args[0]!r}" if exc.args else "missing field"
+    text = str(exc).split("\n")[0]
+    return text or type(exc).__name__

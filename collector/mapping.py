@@ -1,0 +1,296 @@
+"""Check definitions: load control_mappings/*.yaml (and user files), validate, compile CEL once.
+
+Validation is complete before anything runs: a CEL syntax error, an undefined variable, an unknown
+parameter, an unknown control id, a duplicate check id or an evidence kind no connector declares is
+an :class:`InputError` naming the file, the line, the key and the check id.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import cel
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from control_mappings import CATALOGUE_FILE, MAPPINGS_DIR
+
+from .catalog import control_ids
+from .yamlload import InputError, LoadedYaml, load_yaml
+
+Severity = Literal["low", "medium", "high", "critical"]
+SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3}
+CEL_VARIABLES = frozenset({"resource", "params", "now"})
+_CHECK_ID = re.compile(r"^[a-z0-9_]+(\.[a-z0-9_]+){2,}$")
+# Names a comprehension macro binds (`x` in `list.all(x, ...)`) are reported by cel as variables.
+_MACRO_BINDING = re.compile(r"\.\s*(?:all|exists|exists_one|map|filter)\s*\(\s*([A-Za-z_][A-Za-z0-9_]*)\s*,")
+_PARAM_REF = re.compile(r"\bparams\s*\.\s*([A-Za-z_][A-Za-z0-9_]*)")
+_RESOURCE_TOKEN = re.compile(r"(?<![\w.])resource\b(\s*\.\s*([A-Za-z_][A-Za-z0-9_]*))?")
+_PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
+_CEL_POSITION = re.compile(r"<input>:(\d+):(\d+):\s*(.*)")
+
+
+class CheckDefinition(BaseModel):
+    """One check as written in a mapping file (CONTRACT §4)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+
+    id: str
+    title: str
+    evidence: str
+    when: str | None = None
+    assert_: str = Field(alias="assert")
+    params: dict[str, Any] = Field(default_factory=dict)
+    severity: Severity
+    controls: list[str] = Field(min_length=1)
+    remediation: str
+    message: str | None = None
+    description: str | None = None
+    enabled: bool = True
+
+    @field_validator("id")
+    @classmethod
+    def _id_shape(cls, value: str) -> str:
+        if not _CHECK_ID.match(value):
+            raise ValueError("check ids look like <connector>.<service>.<what_should_be_true> (lowercase)")
+        return value
+
+
+@dataclass(frozen=True)
+class CheckSource:
+    file: Path
+    line: int | None
+    index: int
+
+
+@dataclass
+class CompiledCheck:
+    definition: CheckDefinition
+    source: CheckSource
+    connector: str
+    when: Any | None
+    assertion: Any
+    params: dict[str, Any]
+    enabled: bool
+    # Top-level fields of `resource` the expressions read; None when an expression uses `resource`
+    # whole. Handing CEL only these fields makes evaluation several times faster on wide items.
+    resource_fields: tuple[str, ...] | None = None
+    message_template: str | None = field(default=None)
+
+    @property
+    def id(self) -> str:
+        return self.definition.id
+
+
+@dataclass
+class CheckSet:
+    checks: dict[str, CompiledCheck]
+
+    def for_connectors(self, connectors: Iterable[str]) -> list[CompiledCheck]:
+        names = set(connectors)
+        return [c for c in self.checks.values() if c.connector in names and c.enabled]
+
+    def by_kind(self, connectors: Iterable[str]) -> dict[str, list[CompiledCheck]]:
+        out: dict[str, list[CompiledCheck]] = {}
+        for check in self.for_connectors(connectors):
+            out.setdefault(check.definition.evidence, []).append(check)
+        return out
+
+
+def builtin_mapping_files() -> list[Path]:
+    return sorted(p for p in MAPPINGS_DIR.glob("*.yaml") if p != CATALOGUE_FILE)
+
+
+def load_checks(
+    kinds: Mapping[str, str],
+    extra_files: Iterable[Path] = (),
+    overrides: Mapping[str, Any] | None = None,
+    override_source: LoadedYaml | None = None,
+    builtin_files: Iterable[Path] | None = None,
+) -> CheckSet:
+    """Load and validate every check file.
+
+    ``kinds`` maps each evidence kind any installed connector declares to that connector's name.
+    ``overrides`` is annexa.yaml's ``checks:`` section; ``override_source`` locates its errors.
+    """
+    files = list(builtin_mapping_files() if builtin_files is None else builtin_files) + list(extra_files)
+    checks: dict[str, CompiledCheck] = {}
+    known_controls = control_ids()
+    for file in files:
+        loaded = load_yaml(file)
+        for check in _checks_in(loaded, kinds, known_controls):
+            if check.id in checks:
+                first = checks[check.id].source
+                raise InputError(
+                    file,
+                    check.source.line,
+                    f"checks[{check.source.index}].id",
+                    f"duplicate check id {check.id!r} (first defined in {first.file}:{first.line})",
+                )
+            checks[check.id] = check
+    if overrides:
+        _apply_overrides(checks, overrides, override_source)
+    return CheckSet(checks)
+
+
+def _checks_in(loaded: LoadedYaml, kinds: Mapping[str, str], known_controls: frozenset[str]) -> list[CompiledCheck]:
+    data = loaded.data
+    if not isinstance(data, dict):
+        raise loaded.error((), "a check file is a mapping with a `checks:` list")
+    unknown = set(data) - {"version", "checks"}
+    if unknown:
+        key = sorted(unknown)[0]
+        raise loaded.error((key,), "unknown key (a check file has `version` and `checks`)")
+    if data.get("version", 1) != 1:
+        raise loaded.error(("version",), "unsupported version (expected 1)")
+    raw_checks = data.get("checks") or []
+    if not isinstance(raw_checks, list):
+        raise loaded.error(("checks",), "must be a list of checks")
+    out = []
+    for i, raw in enumerate(raw_checks):
+        path: tuple[str | int, ...] = ("checks", i)
+        if not isinstance(raw, dict):
+            raise loaded.error(path, "each check is a mapping")
+        try:
+            definition = CheckDefinition.model_validate(raw)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            loc = tuple(err["loc"])
+            key_path = (*path, *loc)
+            label = raw.get("id", f"#{i}")
+            raise loaded.error(key_path, f"check {label}: {_pydantic_message(err)}") from None
+        source = CheckSource(loaded.file, loaded.line_of(path), i)
+        out.append(_compile(definition, source, loaded, kinds, known_controls))
+    return out
+
+
+def _pydantic_message(err: Any) -> str:
+    if err["type"] == "extra_forbidden":
+        return "unknown key"
+    if err["type"] == "missing":
+        return "required key is missing"
+    return str(err["msg"])
+
+
+def _compile(
+    definition: CheckDefinition,
+    source: CheckSource,
+    loaded: LoadedYaml,
+    kinds: Mapping[str, str],
+    known_controls: frozenset[str],
+) -> CompiledCheck:
+    path: tuple[str | int, ...] = ("checks", source.index)
+    for j, control in enumerate(definition.controls):
+        if control not in known_controls:
+            hint = _did_you_mean(control, known_controls)
+            raise loaded.error((*path, "controls", j), f"check {definition.id}: unknown control id {control!r}{hint}")
+    if definition.evidence not in kinds:
+        hint = _did_you_mean(definition.evidence, kinds)
+        raise loaded.error(
+            (*path, "evidence"),
+            f"check {definition.id}: no connector declares evidence kind {definition.evidence!r}{hint}",
+        )
+    when = _compile_cel(definition.when, (*path, "when"), definition, loaded) if definition.when else None
+    assertion = _compile_cel(definition.assert_, (*path, "assert"), definition, loaded)
+    if definition.message:
+        for placeholder in _PLACEHOLDER.findall(definition.message):
+            root = placeholder.strip().split(".")[0]
+            if root not in ("resource", "params", "id"):
+                raise loaded.error(
+                    (*path, "message"),
+                    f"check {definition.id}: placeholder {{{placeholder}}} must start with resource., params. or id",
+                )
+    return CompiledCheck(
+        definition=definition,
+        source=source,
+        connector=kinds[definition.evidence],
+        when=when,
+        assertion=assertion,
+        params=dict(definition.params),
+        enabled=definition.enabled,
+        resource_fields=_resource_fields([definition.when or "", definition.assert_]),
+        message_template=definition.message,
+    )
+
+
+def _compile_cel(expression: str, path: tuple[str | int, ...], definition: CheckDefinition, loaded: LoadedYaml) -> Any:
+    key = str(path[-1])
+    try:
+        program = cel.compile(expression)
+    except Exception as exc:  # the cel extension raises ValueError; anything it raises is a mapping error
+        raise loaded.error(path, f"check {definition.id}: CEL syntax error{_cel_position(str(exc))}") from None
+    bound = set(_MACRO_BINDING.findall(expression))
+    undefined = sorted(set(program.variables()) - CEL_VARIABLES - bound)
+    if undefined:
+        raise loaded.error(
+            path,
+            f"check {definition.id}: {key} uses undefined variable {undefined[0]!r} (available: resource, params, now)",
+        )
+    for name in _PARAM_REF.findall(expression):
+        if name not in definition.params:
+            raise loaded.error(path, f"check {definition.id}: {key} uses params.{name}, which `params` does not define")
+    return program
+
+
+def _cel_position(message: str) -> str:
+    match = _CEL_POSITION.search(message)
+    if not match:
+        return f": {message.splitlines()[0]}"
+    line, column, text = match.groups()
+    text = text.removeprefix("Syntax error: ")
+    return f" at line {line}, column {column} of the expression: {text}"
+
+
+def _resource_fields(expressions: list[str]) -> tuple[str, ...] | None:
+    fields: set[str] = set()
+    for expression in expressions:
+        for match in _RESOURCE_TOKEN.finditer(expression):
+            if match.group(2) is None:
+                return None
+            fields.add(match.group(2))
+    return tuple(sorted(fields))
+
+
+def _did_you_mean(value: str, candidates: Iterable[str]) -> str:
+    close = difflib.get_close_matches(value, list(candidates), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _apply_overrides(checks: dict[str, CompiledCheck], overrides: Mapping[str, Any], source: LoadedYaml | None) -> None:
+    def error(path: tuple[str | int, ...], message: str) -> InputError:
+        if source is not None:
+            return source.error(("checks", *path), message)
+        return InputError("annexa.yaml", None, ".".join(map(str, ("checks", *path))), message)
+
+    for check_id, override in overrides.items():
+        if check_id not in checks:
+            raise error((check_id,), f"no check has this id{_did_you_mean(check_id, checks)}")
+        check = checks[check_id]
+        for name, value in (override.get("params") or {}).items():
+            if name not in check.params:
+                known = ", ".join(sorted(check.params)) or "none"
+                raise error((check_id, "params", name), f"unknown parameter (this check has: {known})")
+            default = check.params[name]
+            if not _same_type(default, value):
+                raise error(
+                    (check_id, "params", name),
+                    f"expected {type(default).__name__} like the default {default!r}, got {value!r}",
+                )
+            check.params[name] = value
+        if override.get("enabled") is not None:
+            check.enabled = bool(override["enabled"])
+        if override.get("severity") is not None:
+            check.definition = check.definition.model_copy(update={"severity": override["severity"]})
+
+
+def _same_type(default: Any, value: Any) -> bool:
+    if isinstance(default, bool) or isinstance(value, bool):
+        return isinstance(default, bool) and isinstance(value, bool)
+    if isinstance(default, int | float) and isinstance(value, int | float):
+        # CEL never coerces int and double, so an int default must stay an int.
+        return isinstance(default, float) or isinstance(value, int)
+    return type(default) is type(value)

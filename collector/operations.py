@@ -1,0 +1,222 @@
+"""What the CLI commands do, kept out of cli.py so the agent, the demo and tests share it."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from .catalog import load_catalogue
+from .config import Settings, config_path, load_settings
+from .mapping import CheckSet, load_checks
+from .progress import make_progress
+from .registry import available_connectors, evidence_kinds, load_connector
+from .report import build_gap_report, render_report
+from .runner import CollectorPlan, RunResult, execute_run, plan_for, simulated_plan
+from .store import Store
+from .yamlload import InputError
+
+REPORT_FILES = {"json": "gap-report.json", "md": "gap-report.md", "html": "gap-report.html", "csv": "gap-report.csv"}
+
+
+def perform_run(
+    settings: Settings,
+    only: list[str] | None = None,
+    wait: bool = True,
+    quiet: bool = False,
+    report_dir: Path | None = None,
+) -> RunResult:
+    entries = settings.connectors
+    if only:
+        unknown = sorted(set(only) - {e.name for e in entries})
+        if unknown:
+            configured = ", ".join(settings.connector_names) or "none"
+            raise InputError(
+                settings.file, None, "--only", f"{unknown[0]!r} is not configured (configured: {configured})"
+            )
+        entries = [e for e in entries if e.name in only]
+    if not entries:
+        raise InputError(
+            settings.file, settings.source.line_of(("connectors",)), "connectors", "no connector is configured"
+        )
+    plans = [plan_for(load_connector(e.name), e.settings) for e in entries]
+    return _run_plans(
+        settings.store_path,
+        plans,
+        settings.checks,
+        settings.model.organization,
+        settings.digest,
+        settings.excluded,
+        wait=wait,
+        quiet=quiet,
+        report_dir=report_dir,
+    )
+
+
+def _run_plans(
+    store_path: Path,
+    plans: list[CollectorPlan],
+    checks: CheckSet,
+    organization: str,
+    digest: str,
+    excluded: dict[str, str],
+    *,
+    wait: bool,
+    quiet: bool,
+    report_dir: Path | None,
+) -> RunResult:
+    progress = make_progress(quiet)
+    try:
+        with Store(store_path, create=True) as store:
+            if not wait:
+                store.acquire_lock(wait=False)
+            else:
+                try:
+                    store.acquire_lock(wait=False)
+                except Exception:
+                    progress.message("another run holds the store; waiting for it to finish")
+                    store.acquire_lock(wait=True)
+            result = execute_run(
+                store,
+                plans,
+                checks,
+                organization=organization,
+                config_digest=digest,
+                excluded=excluded,
+                progress=progress,
+            )
+            if report_dir is not None:
+                write_reports(store, result.run_id, report_dir)
+    finally:
+        progress.close()
+    return result
+
+
+def write_reports(store: Store, run_id: str, directory: Path) -> list[Path]:
+    directory.mkdir(parents=True, exist_ok=True)
+    run = store.resolve_run(run_id)
+    report = build_gap_report(store, run)
+    history = store.runs(include_unpublished=False)
+    written = []
+    for fmt, name in REPORT_FILES.items():
+        path = directory / name
+        path.write_text(render_report(report, fmt, history), encoding="utf-8")
+        written.append(path)
+    return written
+
+
+@contextlib.contextmanager
+def open_store_for_reading(config: str | None) -> Iterator[Store]:
+    path = config_path(config)
+    settings = load_settings(path)
+    store = Store(settings.store_path)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def report_text(store: Store, run_ref: str | None, fmt: str) -> str:
+    run = store.resolve_run(run_ref)
+    history = store.runs(include_unpublished=False) if fmt == "html" else []
+    return render_report(build_gap_report(store, run), fmt, history)
+
+
+def runs_document(store: Store) -> dict[str, Any]:
+    return {
+        "schema": "annexa/runs@1",
+        "runs": [
+            {
+                "id": r["id"],
+                "started_at": r["started_at"],
+                "finished_at": r["finished_at"],
+                "status": r["status"],
+                "connectors": [
+                    {"name": c["connector"], "status": c["status"], "evidence_items": c["evidence_items"]}
+                    for c in r["connector_runs"]
+                ],
+                "error": r["error"],
+            }
+            for r in store.runs()
+        ],
+    }
+
+
+def _check_set(config: str | None) -> CheckSet:
+    """The checks a configuration sees, or the built-in ones when there is no configuration."""
+    path = config_path(config)
+    if config is None and not path.exists():
+        return load_checks(evidence_kinds())
+    return load_settings(path).checks
+
+
+def controls_document(config: str | None) -> dict[str, Any]:
+    checks = _check_set(config)
+    by_control: dict[str, list[str]] = {}
+    for check in checks.checks.values():
+        for control_id in check.definition.controls:
+            by_control.setdefault(control_id, []).append(check.id)
+    return {
+        "schema": "annexa/controls@1",
+        "controls": [
+            {"id": c.id, "title": c.title, "theme": c.theme, "checks": sorted(by_control.get(c.id, []))}
+            for c in load_catalogue()
+        ],
+    }
+
+
+def checks_document(config: str | None) -> dict[str, Any]:
+    checks = _check_set(config)
+    return {
+        "schema": "annexa/checks@1",
+        "checks": [
+            {
+                "id": c.id,
+                "title": c.definition.title,
+                "connector": c.connector,
+                "evidence": c.definition.evidence,
+                "severity": c.definition.severity,
+                "controls": list(c.definition.controls),
+                "enabled": c.enabled,
+                "params": c.params,
+                "remediation": c.definition.remediation,
+            }
+            for c in sorted(checks.checks.values(), key=lambda c: c.id)
+        ],
+    }
+
+
+def validate_all(path: Path, explicit: bool) -> str:
+    if not explicit and not path.exists():
+        checks = load_checks(evidence_kinds())
+        return f"no {path} found; the {len(checks.checks)} built-in checks are valid"
+    settings = load_settings(path)
+    enabled = sum(1 for c in settings.checks.checks.values() if c.enabled)
+    connectors = ", ".join(settings.connector_names) or "none"
+    return f"{path}: valid ({len(settings.checks.checks)} checks, {enabled} enabled; connectors: {connectors})"
+
+
+DEMO_ORGANIZATION = "Demo Corp (simulated estate)"
+DEMO_EXCLUDED = {"A.7.4": "No own premises: data centres are operated by the cloud providers (simulated SoA)"}
+
+
+def perform_demo(directory: Path, quiet: bool = False) -> tuple[RunResult, list[Path]]:
+    connectors = available_connectors()
+    plans = [simulated_plan(cls) for _, cls in sorted(connectors.items())]
+    checks = load_checks(evidence_kinds(connectors))
+    result = _run_plans(
+        directory / "annexa-demo.db",
+        plans,
+        checks,
+        DEMO_ORGANIZATION,
+        "demo",
+        DEMO_EXCLUDED,
+        wait=True,
+        quiet=quiet,
+        report_dir=directory,
+    )
+    return result, [directory / name for name in REPORT_FILES.values()]
+
+
+__all__ = ["load_connector", "perform_demo", "perform_run"]

@@ -1,0 +1,491 @@
+"""The evidence store: the only module that speaks SQL (sqlite-utils 4, WAL, migrations).
+
+Layout, chosen so that daily snapshots of a stable estate cost almost nothing:
+
+* ``blobs``: evidence bodies, content-addressed by the SHA-256 of their canonical JSON;
+* ``evidence`` and ``findings``: validity intervals over published run sequence numbers. An item
+  (or a finding) unchanged since the previous run keeps its open interval; only changes add rows;
+* ``runs``, ``connector_runs``, ``check_runs``: one small row each per run;
+* ``connector_state``: per-connector memory across runs (ETags, cursors), never secrets.
+
+A run is written while ``status = 'running'`` and gets its sequence number, intervals and results in
+one final transaction (:meth:`Store.publish`); readers only ever see published runs. One writer at a
+time is enforced by an OS file lock beside the database, released by the OS if the process dies.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import sqlite3
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from sqlite_utils import Database, Migrations
+
+from .timeutil import iso, utcnow
+
+BUSY_TIMEOUT_MS = 60_000
+PUBLISHED = ("complete", "partial")
+
+migrations = Migrations("annexa")
+
+
+@migrations()
+def m001_initial(db: Database) -> None:
+    db.table("runs").create(
+        {
+            "id": str,
+            "seq": int,
+            "started_at": str,
+            "finished_at": str,
+            "status": str,
+            "tool_version": str,
+            "config_digest": str,
+            "organization": str,
+            "connectors": str,
+            "pid": int,
+            "error": str,
+            "summary": str,
+            "soa_excluded": str,
+        },
+        pk="id",
+    )
+    db.table("runs").create_index(["seq"], unique=True)
+    db.table("connector_runs").create(
+        {
+            "run_id": str,
+            "connector": str,
+            "status": str,
+            "errors": str,
+            "kinds": str,
+            "evidence_items": int,
+            "api_calls": int,
+            "duration_s": float,
+        },
+        pk=("run_id", "connector"),
+        foreign_keys=[("run_id", "runs", "id")],
+    )
+    db.table("blobs").create({"hash": str, "data": str}, pk="hash")
+    db.table("evidence").create(
+        {
+            "kind": str,
+            "item_id": str,
+            "connector": str,
+            "hash": str,
+            "collected_at": str,
+            "valid_from": int,
+            "valid_to": int,
+        }
+    )
+    db.table("evidence").create_index(["kind", "item_id"])
+    db.table("evidence").create_index(["valid_to"])
+    db.table("evidence").create_index(["valid_from"])
+    db.table("check_runs").create(
+        {
+            "run_id": str,
+            "check_id": str,
+            "connector": str,
+            "evidence": str,
+            "title": str,
+            "severity": str,
+            "controls": str,
+            "remediation": str,
+            "status": str,
+            "counts": str,
+            "errors": str,
+        },
+        pk=("run_id", "check_id"),
+        foreign_keys=[("run_id", "runs", "id")],
+    )
+    db.table("findings").create(
+        {
+            "check_id": str,
+            "resource": str,
+            "status": str,
+            "message": str,
+            "hash": str,
+            "valid_from": int,
+            "valid_to": int,
+        }
+    )
+    db.table("findings").create_index(["check_id", "resource"])
+    db.table("findings").create_index(["valid_to"])
+    db.table("findings").create_index(["valid_from"])
+    db.table("connector_state").create({"connector": str, "key": str, "value": str}, pk=("connector", "key"))
+    # Room for evidence no connector can collect (a policy PDF, a training record), kept per control.
+    db.table("manual_evidence").create(
+        {
+            "id": str,
+            "control_id": str,
+            "title": str,
+            "sha256": str,
+            "valid_from": str,
+            "valid_until": str,
+            "added_at": str,
+        },
+        pk="id",
+    )
+
+
+class StoreBusyError(Exception):
+    """Another process holds the store's write lock and this one was asked not to wait."""
+
+
+class NoRunError(LookupError):
+    pass
+
+
+def canonical_json(data: Any) -> str:
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def content_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass
+class StagedItem:
+    kind: str
+    item_id: str
+    connector: str
+    hash: str
+    collected_at: str
+
+
+@dataclass
+class StagedFinding:
+    check_id: str
+    resource: str
+    status: str
+    message: str
+    hash: str | None
+
+
+@dataclass
+class ConnectorRunRecord:
+    connector: str
+    status: str
+    errors: list[str]
+    kinds: dict[str, dict[str, Any]]
+    evidence_items: int
+    api_calls: int
+    duration_s: float
+
+
+@dataclass
+class CheckRunRecord:
+    check_id: str
+    connector: str
+    evidence: str
+    title: str
+    severity: str
+    controls: list[str]
+    remediation: str
+    status: str
+    counts: dict[str, int]
+    errors: list[str]
+
+
+@dataclass
+class Publication:
+    status: str
+    items: list[StagedItem]
+    findings: list[StagedFinding]
+    connector_runs: list[ConnectorRunRecord]
+    check_runs: list[CheckRunRecord]
+    summary: dict[str, Any]
+    state: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def _connect(path: Path) -> Database:
+    conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    return Database(conn)
+
+
+class Store:
+    """Read access for everyone; write access (``begin_run`` … ``publish``) under the write lock."""
+
+    def __init__(self, path: Path, *, create: bool = False) -> None:
+        self.path = path
+        if not create and not path.exists():
+            raise NoRunError(f"no evidence store at {path} yet: run `annexa run` first")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = _connect(path)
+        self._lock_file: TextIO | None = None
+
+    def close(self) -> None:
+        self.release_lock()
+        self.db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- the write lock -------------------------------------------------------------------------
+
+    def acquire_lock(self, wait: bool = True) -> None:
+        lock_path = self.path.with_name(self.path.name + ".lock")
+        handle = open(lock_path, "a+")  # noqa: SIM115 - held open for the whole run
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            handle.close()
+            raise StoreBusyError(f"another annexa run is writing to {self.path}; try again later") from None
+        self._lock_file = handle
+        # Schema changes happen only under the write lock, so two new processes never race on them.
+        if self.db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            self.db.enable_wal()
+        migrations.apply(self.db)
+        self._fail_abandoned_runs()
+
+    def release_lock(self) -> None:
+        if self._lock_file is not None:
+            fcntl.flock(self._lock_file, fcntl.LOCK_UN)
+            self._lock_file.close()
+            self._lock_file = None
+
+    def _fail_abandoned_runs(self) -> None:
+        # Holding the lock proves no other process is writing: a run still marked running was abandoned.
+        self.db.execute(
+            "update runs set status = 'failed', finished_at = coalesce(finished_at, ?), "
+            "error = coalesce(error, 'interrupted: the process ended before the run completed') "
+            "where status = 'running'",
+            [iso(utcnow())],
+        )
+
+    # -- writing a run ---------------------------------------------------------------------------
+
+    def begin_run(
+        self,
+        run_id: str,
+        started_at: str,
+        version: str,
+        digest: str,
+        organization: str,
+        connectors: Sequence[str],
+        excluded: Mapping[str, str] | None = None,
+    ) -> None:
+        self._require_lock()
+        self.db.table("runs").insert(
+            {
+                "id": run_id,
+                "seq": None,
+                "started_at": started_at,
+                "finished_at": None,
+                "status": "running",
+                "tool_version": version,
+                "config_digest": digest,
+                "organization": organization,
+                "connectors": json.dumps(list(connectors)),
+                "pid": os.getpid(),
+                "error": None,
+                "summary": None,
+                "soa_excluded": json.dumps(dict(excluded or {})),
+            }
+        )
+
+    def put_blobs(self, bodies: Iterable[tuple[str, str]]) -> None:
+        """Content-addressed bodies may be written before publishing: unreferenced ones are harmless."""
+        self._require_lock()
+        with self.db.atomic():
+            self.db.conn.executemany("insert or ignore into blobs (hash, data) values (?, ?)", list(bodies))
+
+    def fail_run(self, run_id: str, error: str) -> None:
+        self.db.execute(
+            "update runs set status = 'failed', finished_at = ?, error = ? where id = ? and status = 'running'",
+            [iso(utcnow()), error, run_id],
+        )
+
+    def publish(self, run_id: str, pub: Publication) -> int:
+        """Make the run visible: sequence number, intervals, results and state in one transaction."""
+        self._require_lock()
+        with self.db.atomic():
+            row = self.db.execute("select coalesce(max(seq), 0) + 1 from runs").fetchone()
+            seq = int(row[0])
+            self._advance_intervals(
+                "evidence",
+                ("kind", "item_id"),
+                ("hash",),
+                {(i.kind, i.item_id): i for i in pub.items},
+                seq,
+                lambda i: {
+                    "kind": i.kind,
+                    "item_id": i.item_id,
+                    "connector": i.connector,
+                    "hash": i.hash,
+                    "collected_at": i.collected_at,
+                },
+            )
+            self._advance_intervals(
+                "findings",
+                ("check_id", "resource"),
+                ("status", "message", "hash"),
+                {(f.check_id, f.resource): f for f in pub.findings},
+                seq,
+                lambda f: {
+                    "check_id": f.check_id,
+                    "resource": f.resource,
+                    "status": f.status,
+                    "message": f.message,
+                    "hash": f.hash,
+                },
+            )
+            self.db.table("connector_runs").insert_all(
+                [{"run_id": run_id, **_encode(c.__dict__, ("errors", "kinds"))} for c in pub.connector_runs]
+            )
+            self.db.table("check_runs").insert_all(
+                [{"run_id": run_id, **_encode(c.__dict__, ("controls", "counts", "errors"))} for c in pub.check_runs]
+            )
+            for connector, values in pub.state.items():
+                for key, value in values.items():
+                    self.db.execute(
+                        "insert into connector_state (connector, key, value) values (?, ?, ?) "
+                        "on conflict (connector, key) do update set value = excluded.value",
+                        [connector, key, json.dumps(value)],
+                    )
+            self.db.execute(
+                "update runs set seq = ?, status = ?, finished_at = ?, summary = ? where id = ?",
+                [seq, pub.status, iso(utcnow()), json.dumps(pub.summary), run_id],
+            )
+        return seq
+
+    def _advance_intervals(
+        self,
+        table: str,
+        key_cols: tuple[str, str],
+        value_cols: tuple[str, ...],
+        current: Mapping[tuple[str, str], Any],
+        seq: int,
+        to_row: Any,
+    ) -> None:
+        cols = ", ".join((*key_cols, *value_cols))
+        open_rows = {
+            (r[1], r[2]): (r[0], tuple(r[3:]))
+            for r in self.db.execute(f"select rowid, {cols} from {table} where valid_to is null")
+        }
+        to_close: list[tuple[int]] = []
+        to_insert: list[dict[str, Any]] = []
+        for key, record in current.items():
+            row = to_row(record)
+            values = tuple(row[c] for c in value_cols)
+            existing = open_rows.pop(key, None)
+            if existing is not None and existing[1] == values:
+                continue
+            if existing is not None:
+                to_close.append((existing[0],))
+            to_insert.append({**row, "valid_from": seq, "valid_to": None})
+        to_close.extend((rowid,) for rowid, _ in open_rows.values())
+        self.db.conn.executemany(f"update {table} set valid_to = {seq} where rowid = ?", to_close)
+        if to_insert:
+            self.db.table(table).insert_all(to_insert, batch_size=2000)
+
+    def _require_lock(self) -> None:
+        if self._lock_file is None:
+            raise RuntimeError("the store's write lock is not held")
+
+    # -- reading -----------------------------------------------------------------------------------
+
+    def connector_state(self, connector: str) -> dict[str, Any]:
+        return {
+            r["key"]: json.loads(r["value"])
+            for r in self.db.query("select key, value from connector_state where connector = ?", [connector])
+        }
+
+    def runs(self, include_unpublished: bool = True) -> list[dict[str, Any]]:
+        where = "" if include_unpublished else f"where status in {PUBLISHED}"
+        rows = list(self.db.query(f"select * from runs {where} order by started_at desc, rowid desc"))
+        for row in rows:
+            row["connector_runs"] = self.connector_runs(row["id"])
+            row["summary"] = json.loads(row["summary"]) if row["summary"] else None
+        row["soa_excluded"] = json.loads(row["soa_excluded"] or "{}")
+        return rows
+
+    def resolve_run(self, ref: str | None) -> dict[str, Any]:
+        """A published run by id, ``latest`` or ``previous`` (None means latest)."""
+        published = list(self.db.query(f"select * from runs where status in {PUBLISHED} order by seq desc limit 2"))
+        if ref in (None, "latest"):
+            if not published:
+                raise NoRunError("no complete or partial run in the store yet: run `annexa run` first")
+            row = published[0]
+        elif ref == "previous":
+            if len(published) < 2:
+                raise NoRunError("there is no previous run: the store holds fewer than two published runs")
+            row = published[1]
+        else:
+            found = list(self.db.query("select * from runs where id = ? or id like ?", [ref, f"{ref}%"]))
+            if not found:
+                raise NoRunError(f"no run with id {ref!r} (see `annexa runs`)")
+            if len(found) > 1:
+                raise NoRunError(f"run id prefix {ref!r} is ambiguous")
+            row = found[0]
+            if row["status"] not in PUBLISHED:
+                raise NoRunError(f"run {row['id']} is {row['status']}: it has no snapshot to read")
+        row["summary"] = json.loads(row["summary"]) if row["summary"] else None
+        row["soa_excluded"] = json.loads(row["soa_excluded"] or "{}")
+        return row
+
+    def previous_run_with(self, connector: str) -> dict[str, Any] | None:
+        rows = list(
+            self.db.query(
+                f"select r.id, r.seq, r.started_at, c.status from runs r join connector_runs c on c.run_id = r.id "
+                f"where r.status in {PUBLISHED} and c.connector = ? order by r.seq desc limit 1",
+                [connector],
+            )
+        )
+        return rows[0] if rows else None
+
+    def connector_runs(self, run_id: str) -> list[dict[str, Any]]:
+        rows = list(self.db.query("select * from connector_runs where run_id = ? order by connector", [run_id]))
+        for row in rows:
+            row["errors"] = json.loads(row["errors"])
+            row["kinds"] = json.loads(row["kinds"])
+        return rows
+
+    def check_runs(self, run_id: str) -> list[dict[str, Any]]:
+        rows = list(self.db.query("select * from check_runs where run_id = ? order by check_id", [run_id]))
+        for row in rows:
+            for key in ("controls", "counts", "errors"):
+                row[key] = json.loads(row[key])
+        return rows
+
+    def findings(self, seq: int, statuses: Sequence[str] | None = None) -> Iterator[dict[str, Any]]:
+        sql = (
+            "select check_id, resource, status, message, hash from findings where valid_from <= ? "
+            "and (valid_to is null or valid_to > ?)"
+        )
+        params: list[Any] = [seq, seq]
+        if statuses:
+            sql += f" and status in ({', '.join('?' for _ in statuses)})"
+            params.extend(statuses)
+        yield from self.db.query(sql + " order by check_id, resource", params)
+
+    def evidence(self, seq: int, kind: str | None = None, with_data: bool = False) -> Iterator[dict[str, Any]]:
+        columns = "e.kind, e.item_id, e.connector, e.hash, e.collected_at" + (", b.data" if with_data else "")
+        join = " join blobs b on b.hash = e.hash" if with_data else ""
+        sql = (
+            f"select {columns} from evidence e{join} where e.valid_from <= ? and (e.valid_to is null or e.valid_to > ?)"
+        )
+        params: list[Any] = [seq, seq]
+        if kind:
+            sql += " and e.kind = ?"
+            params.append(kind)
+        for row in self.db.query(sql + " order by e.kind, e.item_id", params):
+            if with_data:
+                row["data"] = json.loads(row["data"])
+            yield row
+
+    def blob(self, hash_: str) -> Any:
+        rows = list(self.db.query("select data from blobs where hash = ?", [hash_]))
+        return json.loads(rows[0]["data"]) if rows else None
+
+
+def _encode(record: Mapping[str, Any], json_keys: Sequence[str]) -> dict[str, Any]:
+    return {k: (json.dumps(v) if k in json_keys else v) for k, v in record.items()}

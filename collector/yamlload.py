@@ -1,0 +1,137 @@
+"""YAML loading that keeps line numbers, rejects duplicate keys and interpolates ``${ENV}``.
+
+Every error a user can make in a YAML file is reported as one line, ``file:line:col: key: message``,
+so the loader records the position of every key and list item while it builds plain Python values.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+Path_ = tuple[str | int, ...]
+
+_ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+class InputError(Exception):
+    """A user error in an input file: one line naming the file, the line and the key."""
+
+    def __init__(self, file: str | Path, line: int | None, key: str, message: str) -> None:
+        self.file, self.line, self.key, self.message = str(file), line, key, message
+        where = f"{self.file}:{line}" if line else self.file
+        super().__init__(f"{where}: {key}: {message}" if key else f"{where}: {message}")
+
+
+@dataclass
+class LoadedYaml:
+    """Plain Python data plus the position (1-based line, column) of every key and list item."""
+
+    file: Path
+    data: Any
+    positions: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+
+    def line_of(self, path: Path_) -> int | None:
+        """The line of the deepest recorded element along ``path``."""
+        for depth in range(len(path), -1, -1):
+            pos = self.positions.get(tuple(path[:depth]))
+            if pos:
+                return pos[0]
+        return None
+
+    def error(self, path: Path_, message: str) -> InputError:
+        return InputError(self.file, self.line_of(path), dotted(path), message)
+
+
+def dotted(path: Path_) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def load_yaml(file: Path, *, interpolate_env: bool = False, env: Mapping[str, str] | None = None) -> LoadedYaml:
+    try:
+        text = file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(file, None, "", "file not found") from None
+    except OSError as exc:
+        raise InputError(file, None, "", f"cannot read: {exc.strerror}") from None
+    return parse_yaml(text, file, interpolate_env=interpolate_env, env=env)
+
+
+def parse_yaml(
+    text: str, file: Path, *, interpolate_env: bool = False, env: Mapping[str, str] | None = None
+) -> LoadedYaml:
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        raise InputError(file, line, "", f"malformed YAML: {exc.problem or exc.context}") from None
+    loaded = LoadedYaml(file=file, data=None)
+    if node is None:
+        loaded.data = {}
+        return loaded
+    builder = _Builder(loaded, os.environ if env is None else env, interpolate_env)
+    loaded.data = builder.build(node, ())
+    return loaded
+
+
+class _Builder:
+    def __init__(self, loaded: LoadedYaml, env: Mapping[str, str], interpolate: bool) -> None:
+        self.loaded, self.env, self.interpolate = loaded, env, interpolate
+        self.constructor = yaml.SafeLoader("")
+
+    def build(self, node: yaml.Node, path: Path_) -> Any:
+        self.loaded.positions.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
+        if isinstance(node, yaml.MappingNode):
+            return self._mapping(node, path)
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(child, (*path, i)) for i, child in enumerate(node.value)]
+        if isinstance(node, yaml.ScalarNode):
+            try:
+                value = self.constructor.construct_object(node, deep=True)
+            except yaml.YAMLError as exc:
+                raise self.loaded.error(path, f"invalid value: {exc}") from None
+            if self.interpolate and isinstance(value, str):
+                value = self._interpolate(value, path)
+            return value
+        raise self.loaded.error(path, "aliases and tags are not supported here")
+
+    def _mapping(self, node: yaml.MappingNode, path: Path_) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        first_line: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise InputError(self.loaded.file, key_node.start_mark.line + 1, dotted(path), "keys must be plain")
+            key = str(self.constructor.construct_object(key_node))
+            line = key_node.start_mark.line + 1
+            if key == "<<":
+                raise InputError(self.loaded.file, line, dotted(path), "YAML merge keys are not supported")
+            if key in out:
+                raise InputError(
+                    self.loaded.file,
+                    line,
+                    dotted((*path, key)),
+                    f"duplicate key (first defined at line {first_line[key]})",
+                )
+            first_line[key] = line
+            self.loaded.positions[(*path, key)] = (line, key_node.start_mark.column + 1)
+            out[key] = self.build(value_node, (*path, key))
+        return out
+
+    def _interpolate(self, value: str, path: Path_) -> str:
+        def replace(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name not in self.env:
+                raise self.loaded.error(path, f"environment variable {name} is not set")
+            return self.env[name]
+
+        return _ENV.sub(replace, value)

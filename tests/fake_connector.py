@@ -1,0 +1,53 @@
+"""A connector for engine tests: yields what its settings say, fails where told to."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from connectors.base import (
+    CollectionError,
+    Connector,
+    ConnectorError,
+    ConnectorSettings,
+    EvidenceItem,
+    EvidenceKind,
+)
+
+
+class FakeSettings(ConnectorSettings):
+    users: list[dict[str, Any]] = []
+    buckets: list[dict[str, Any]] = []
+    fail_kinds: list[str] = []
+    crash: bool = False
+    token: str | None = None
+
+
+class FakeConnector(Connector):
+    name = "fake"
+    extra = "fake"
+    settings_model = FakeSettings
+    evidence_kinds = (
+        EvidenceKind("fake.iam.user", "name", "a user", {"name": "login", "mfa": "has MFA"}),
+        EvidenceKind("fake.s3.bucket", "name", "a bucket", {"name": "bucket name", "public": "is public"}),
+    )
+    permissions = ("fake:Read",)
+
+    def collect(self) -> Iterator[EvidenceItem | CollectionError]:
+        settings = self.settings
+        assert isinstance(settings, FakeSettings)
+        if settings.crash:
+            raise ConnectorError("simulated crash")
+        for kind, rows in (("fake.iam.user", settings.users), ("fake.s3.bucket", settings.buckets)):
+            if kind in settings.fail_kinds:
+                yield CollectionError(kind, f"{kind}: AccessDenied (simulated)")
+                continue
+            for row in rows:
+                self.context.count_call()
+                yield EvidenceItem(kind, row["name"], dict(row))
+
+    @classmethod
+    def simulated_estate(cls, now: datetime) -> Iterator[EvidenceItem | CollectionError]:
+        yield EvidenceItem("fake.iam.user", "alice", {"name": "alice", "mfa": True})
+        yield EvidenceItem("fake.iam.user", "bob", {"name": "bob", "mfa": False})
