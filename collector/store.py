@@ -405,7 +405,7 @@ class Store:
         for row in rows:
             row["connector_runs"] = self.connector_runs(row["id"])
             row["summary"] = json.loads(row["summary"]) if row["summary"] else None
-        row["soa_excluded"] = json.loads(row["soa_excluded"] or "{}")
+            row["soa_excluded"] = json.loads(row["soa_excluded"] or "{}")
         return rows
 
     def resolve_run(self, ref: str | None) -> dict[str, Any]:

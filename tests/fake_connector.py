@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
+import time
 from typing import Any
+
+from pydantic import SecretStr
 
 from connectors.base import (
     CollectionError,
@@ -21,7 +24,8 @@ class FakeSettings(ConnectorSettings):
     buckets: list[dict[str, Any]] = []
     fail_kinds: list[str] = []
     crash: bool = False
-    token: str | None = None
+    delay_s: float = 0.0
+    token: SecretStr | None = None
 
 
 class FakeConnector(Connector):
@@ -37,8 +41,11 @@ class FakeConnector(Connector):
     def collect(self) -> Iterator[EvidenceItem | CollectionError]:
         settings = self.settings
         assert isinstance(settings, FakeSettings)
+        if settings.delay_s:
+            time.sleep(settings.delay_s)
         if settings.crash:
-            raise ConnectorError("simulated crash")
+            token = settings.token.get_secret_value() if settings.token else ""
+            raise ConnectorError(f"simulated crash (token {token} rejected)")
         for kind, rows in (("fake.iam.user", settings.users), ("fake.s3.bucket", settings.buckets)):
             if kind in settings.fail_kinds:
                 yield CollectionError(kind, f"{kind}: AccessDenied (simulated)")

@@ -1,0 +1,164 @@
+"""Bad input: one clear line naming file, line and key (or check id), exit 2, and nothing written."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from engine.support import FAKE_CHECKS, Project
+
+
+def _assert_rejected(result, project: Project, pattern: str) -> None:
+    assert result.code == 2, result.err
+    lines = [line for line in result.err.splitlines() if line.strip()]
+    assert len(lines) == 1, result.err
+    assert re.search(pattern, lines[0]), lines[0]
+    assert "Traceback" not in result.err
+    assert not project.store.exists()
+    assert not list(project.root.glob("annexa.db*"))
+
+
+def test_malformed_yaml(project: Project, cli) -> None:
+    project.write_config("organization: x\nconnectors:\n  fake: {users: [\n")
+    _assert_rejected(cli("run"), project, r"annexa\.yaml:\d+: malformed YAML")
+
+
+def test_unknown_top_level_key(project: Project, cli) -> None:
+    project.config(extra="organisation: typo\n")
+    _assert_rejected(cli("run"), project, r"annexa\.yaml:6: organisation: unknown key")
+
+
+def test_unknown_connector_setting(project: Project, cli) -> None:
+    project.write_config("connectors:\n  fake:\n    users: []\n    tokn: abc\n")
+    _assert_rejected(cli("run"), project, r"annexa\.yaml:4: connectors\.fake\.tokn: unknown key")
+
+
+def test_wrong_type(project: Project, cli) -> None:
+    project.write_config("connectors:\n  fake:\n    crash: sometimes\n")
+    _assert_rejected(cli("run"), project, r"annexa\.yaml:3: connectors\.fake\.crash: .*bool")
+
+
+def test_unset_environment_variable(project: Project, cli) -> None:
+    project.write_config("connectors:\n  fake:\n    token: ${ANNEXA_TEST_UNSET_TOKEN}\n")
+    _assert_rejected(
+        cli("run"), project, r"annexa\.yaml:3: connectors\.fake\.token: environment variable ANNEXA_TEST_UNSET_TOKEN"
+    )
+
+
+def test_unknown_control_in_soa(project: Project, cli) -> None:
+    project.config(extra="soa:\n  excluded:\n    A.7.99: no such control\n")
+    _assert_rejected(cli("run"), project, r"annexa\.yaml:8: soa\.excluded\.A\.7\.99: unknown Annex A control id")
+
+
+def test_unknown_control_in_check(project: Project, cli) -> None:
+    project.config()
+    (project.root / "fake_checks.yaml").write_text(FAKE_CHECKS.replace("controls: [A.8.5]", "controls: [A.8.55]"))
+    _assert_rejected(
+        cli("validate"),
+        project,
+        r"fake_checks\.yaml:8: checks\[0\]\.controls\[0\]: check fake\.iam\.user_mfa_enabled: unknown control id",
+    )
+
+
+def test_override_naming_no_check(project: Project, cli) -> None:
+    project.config(extra="checks:\n  fake.iam.user_mfa_enabeld:\n    enabled: false\n")
+    _assert_rejected(cli("run"), project, r"annexa\.yaml:7: checks\.fake\.iam\.user_mfa_enabeld: no check has this id")
+
+
+def test_override_unknown_parameter(project: Project, cli) -> None:
+    project.config(extra="checks:\n  fake.iam.user_count_limited:\n    params: {max_length: 3}\n")
+    _assert_rejected(
+        cli("run"), project, r"checks\.fake\.iam\.user_count_limited\.params\.max_length: unknown parameter"
+    )
+
+
+def test_override_parameter_of_wrong_type(project: Project, cli) -> None:
+    project.config(extra="checks:\n  fake.iam.user_count_limited:\n    params: {max_len: '3'}\n")
+    _assert_rejected(cli("run"), project, r"params\.max_len: expected int")
+
+
+@pytest.mark.parametrize(
+    ("replacement", "pattern"),
+    [
+        ("assert: resource.mfa &&", r":6: checks\[0\]\.assert: check fake\.iam\.user_mfa_enabled: CEL syntax error at"),
+        (
+            "assert: user.mfa",
+            r":6: checks\[0\]\.assert: check fake\.iam\.user_mfa_enabled: .*undefined variable 'user'",
+        ),
+        ("assert: resource.mfa == params.x", r":6: checks\[0\]\.assert: .*params\.x"),
+    ],
+)
+def test_bad_cel(project: Project, cli, replacement: str, pattern: str) -> None:
+    project.config()
+    (project.root / "fake_checks.yaml").write_text(FAKE_CHECKS.replace("assert: resource.mfa", replacement, 1))
+    _assert_rejected(cli("run"), project, r"fake_checks\.yaml" + pattern)
+
+
+def test_duplicate_check_id(project: Project, cli) -> None:
+    project.config()
+    duplicate = FAKE_CHECKS.replace("fake.s3.bucket_not_public", "fake.iam.user_mfa_enabled")
+    (project.root / "fake_checks.yaml").write_text(duplicate)
+    _assert_rejected(
+        cli("run"), project, r"fake_checks\.yaml:\d+: checks\[1\]\.id: duplicate check id 'fake\.iam\.user_mfa_enabled'"
+    )
+
+
+def test_unknown_evidence_kind(project: Project, cli) -> None:
+    project.config()
+    (project.root / "fake_checks.yaml").write_text(
+        FAKE_CHECKS.replace("evidence: fake.iam.user\n", "evidence: fake.iam.usr\n", 1)
+    )
+    _assert_rejected(
+        cli("run"),
+        project,
+        r"checks\[0\]\.evidence: .*no connector declares evidence kind 'fake\.iam\.usr'.*did you mean",
+    )
+
+
+def test_duplicate_yaml_key(project: Project, cli) -> None:
+    project.write_config("organization: a\nconnectors:\n  fake: {}\norganization: b\n")
+    _assert_rejected(cli("run"), project, r"annexa\.yaml:4: organization: duplicate key \(first defined at line 1\)")
+
+
+@pytest.mark.parametrize("cron", ["0 0 * *", "61 * * * *", "* * * * mon-", "*/0 * * * *"])
+def test_malformed_cron(project: Project, cli, cron: str) -> None:
+    project.config(extra=f'schedule:\n  cron: "{cron}"\n')
+    _assert_rejected(cli("run"), project, r"annexa\.yaml:7: schedule\.cron: malformed cron expression")
+
+
+def test_unknown_timezone(project: Project, cli) -> None:
+    project.config(extra='schedule:\n  cron: "0 * * * *"\n  timezone: Mars/Olympus\n')
+    _assert_rejected(cli("run"), project, r"annexa\.yaml:8: schedule\.timezone: unknown time zone")
+
+
+def test_unknown_connector(project: Project, cli) -> None:
+    project.write_config("connectors:\n  jira: {}\n")
+    _assert_rejected(cli("run"), project, r"annexa\.yaml:2: connectors\.jira: unknown connector \(available: .*fake")
+
+
+def test_missing_config_file(project: Project, cli) -> None:
+    _assert_rejected(cli("run", "-c", "nope.yaml"), project, r"nope\.yaml: file not found")
+
+
+def test_unknown_only_name(project: Project, cli) -> None:
+    project.config()
+    _assert_rejected(cli("run", "--only", "aws"), project, r"--only: 'aws' is not configured")
+
+
+def test_validate_reports_success(project: Project, cli) -> None:
+    project.config()
+    result = cli("validate")
+    assert result.code == 0
+    assert "annexa.yaml: valid" in result.out and "connectors: fake" in result.out
+    assert not project.store.exists()
+
+
+def test_error_names_the_file_given_with_c(tmp_path: Path, project: Project, cli) -> None:
+    other = tmp_path / "conf" / "prod.yaml"
+    other.parent.mkdir()
+    other.write_text("connectors:\n  fake:\n    bogus: 1\n")
+    result = cli("run", "-c", str(other))
+    assert result.code == 2
+    assert f"{other}:3: connectors.fake.bogus: unknown key" in result.err
