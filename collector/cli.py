@@ -220,14 +220,67 @@ def demo(directory: Path, quiet: bool) -> None:
         click.echo(f"wrote {path}")
 
 
+@cli.command()
+@config_option
+@click.option("--from", "from_ref", metavar="ID", help="Older run (default: the run before --to).")
+@click.option("--to", "to_ref", metavar="ID", help="Newer run (default: latest).")
+@format_option(("md", "json"), "md")
+@click.option("--fail-on", type=click.Choice(["regression"]), help="Exit 3 when anything regressed.")
+def diff(config: str | None, from_ref: str | None, to_ref: str | None, fmt: str, fail_on: str | None) -> None:
+    """Drift between two runs: controls, findings and evidence that changed; regressions first."""
+    from .drift import compute_drift, has_regression, render_drift_markdown
+    from .operations import open_store_for_reading
+
+    with open_store_for_reading(config) as store:
+        drift = compute_drift(store, from_ref, to_ref)
+    click.echo(json.dumps(drift, indent=2) if fmt == "json" else render_drift_markdown(drift), nl=fmt == "json")
+    if fail_on == "regression" and has_regression(drift):
+        sys.exit(FAIL_ON)
+
+
+@cli.command()
+@config_option
+@click.option(
+    "--max-age",
+    type=float,
+    default=26.0,
+    show_default=True,
+    metavar="HOURS",
+    help="Healthy when the latest complete or partial run finished less than HOURS ago.",
+)
+def health(config: str | None, max_age: float) -> None:
+    """Exit 0 when a recent run finished, else 1 with the reason (for container health checks)."""
+    from .operations import health_status
+
+    healthy, message = health_status(config, max_age)
+    click.echo(message, err=not healthy)
+    sys.exit(OK if healthy else COLLECTION_FAILED)
+
+
+@cli.command()
+@config_option
+@click.option("--now", "run_now", is_flag=True, help="Also run once at start.")
+@click.option("--log-format", type=click.Choice(["json", "text"]), help="Default: json when not on a terminal.")
+def schedule(config: str | None, run_now: bool, log_format: str | None) -> None:
+    """The long-running agent: `run` on schedule.cron, one run at a time; SIGTERM stops it cleanly."""
+    from .logs import configure
+    from .schedule import Agent
+    from .yamlload import InputError
+
+    settings = _settings(config)
+    if settings.model.schedule is None:
+        raise InputError(settings.file, None, "schedule", "`schedule.cron` must be set for `annexa schedule`")
+    Agent(settings, configure(log_format), run_now=run_now).start()
+
+
 def main() -> None:
     debug = "--debug" in sys.argv[1:]
     try:
         cli.main(prog_name=PROG, standalone_mode=False)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
-    except click.Abort:
-        click.echo(f"{PROG}: aborted", err=True)
+    except (click.Abort, KeyboardInterrupt):
+        click.echo(f"{PROG}: interrupted; an unfinished run is recorded as failed", err=True)
         sys.exit(130)
     except click.ClickException as exc:
         exc.show()
@@ -241,6 +294,7 @@ def main() -> None:
 
 
 def _classify(exc: Exception) -> tuple[int | None, str]:
+    from .runner import RunInterrupted
     from .store import NoRunError, StoreBusyError
     from .yamlload import InputError
 
@@ -250,4 +304,6 @@ def _classify(exc: Exception) -> tuple[int | None, str]:
         return BUSY, str(exc)
     if isinstance(exc, NoRunError):
         return USAGE, str(exc).strip("'\"")
+    if isinstance(exc, RunInterrupted):
+        return 143, "terminated; the unfinished run is recorded as failed"
     return None, str(exc)

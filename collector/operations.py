@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+import signal
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +15,8 @@ from .mapping import CheckSet, load_checks
 from .progress import make_progress
 from .registry import available_connectors, evidence_kinds, load_connector
 from .report import build_gap_report, render_report
-from .runner import CollectorPlan, RunResult, execute_run, plan_for, simulated_plan
-from .store import Store
+from .runner import CollectorPlan, RunInterrupted, RunResult, execute_run, plan_for, simulated_plan
+from .store import Store, StoreBusyError
 from .yamlload import InputError
 
 REPORT_FILES = {"json": "gap-report.json", "md": "gap-report.md", "html": "gap-report.html", "csv": "gap-report.csv"}
@@ -67,6 +69,7 @@ def _run_plans(
     report_dir: Path | None,
 ) -> RunResult:
     progress = make_progress(quiet)
+    restore = _interrupt_on_sigterm()
     try:
         with Store(store_path, create=True) as store:
             if not wait:
@@ -74,7 +77,7 @@ def _run_plans(
             else:
                 try:
                     store.acquire_lock(wait=False)
-                except Exception:
+                except StoreBusyError:
                     progress.message("another run holds the store; waiting for it to finish")
                     store.acquire_lock(wait=True)
             result = execute_run(
@@ -89,8 +92,25 @@ def _run_plans(
             if report_dir is not None:
                 write_reports(store, result.run_id, report_dir)
     finally:
+        restore()
         progress.close()
     return result
+
+
+def _interrupt_on_sigterm() -> Callable[[], None]:
+    """SIGTERM abandons the run like Ctrl-C: the runner records it as failed before the process exits."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+
+    def handler(signum: int, frame: Any) -> None:
+        raise RunInterrupted("terminated by SIGTERM")
+
+    previous = signal.signal(signal.SIGTERM, handler)
+
+    def restore() -> None:
+        signal.signal(signal.SIGTERM, previous)
+
+    return restore
 
 
 def write_reports(store: Store, run_id: str, directory: Path) -> list[Path]:
@@ -220,3 +240,21 @@ def perform_demo(directory: Path, quiet: bool = False) -> tuple[RunResult, list[
 
 
 __all__ = ["load_connector", "perform_demo", "perform_run"]
+
+
+def health_status(config: str | None, max_age_hours: float) -> tuple[bool, str]:
+    from .store import NoRunError
+    from .timeutil import parse_iso, utcnow
+
+    settings = load_settings(config_path(config))
+    if not settings.store_path.exists():
+        return False, f"unhealthy: no evidence store at {settings.store_path} yet (no run has completed)"
+    with Store(settings.store_path) as store:
+        try:
+            run = store.resolve_run("latest")
+        except NoRunError:
+            return False, "unhealthy: no complete or partial run yet"
+    age = (utcnow() - parse_iso(run["finished_at"])).total_seconds() / 3600
+    if age >= max_age_hours:
+        return False, f"unhealthy: the latest run {run['id']} finished {age:.1f} h ago (limit {max_age_hours:g} h)"
+    return True, f"healthy: run {run['id']} ({run['status']}) finished {age:.1f} h ago"

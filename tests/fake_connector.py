@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import datetime
-import time
 from typing import Any
 
 from pydantic import SecretStr
@@ -46,7 +46,7 @@ class FakeConnector(Connector):
         if settings.crash:
             token = settings.token.get_secret_value() if settings.token else ""
             raise ConnectorError(f"simulated crash (token {token} rejected)")
-        for kind, rows in (("fake.iam.user", settings.users), ("fake.s3.bucket", settings.buckets)):
+        for kind, rows in ((f"{self.name}.iam.user", settings.users), (f"{self.name}.s3.bucket", settings.buckets)):
             if kind in settings.fail_kinds:
                 yield CollectionError(kind, f"{kind}: AccessDenied (simulated)")
                 continue
@@ -58,3 +58,10 @@ class FakeConnector(Connector):
     def simulated_estate(cls, now: datetime) -> Iterator[EvidenceItem | CollectionError]:
         yield EvidenceItem("fake.iam.user", "alice", {"name": "alice", "mfa": True})
         yield EvidenceItem("fake.iam.user", "bob", {"name": "bob", "mfa": False})
+
+
+class OtherConnector(FakeConnector):
+    """A second connector, to show runs where a connector is added or removed."""
+
+    name = "other"
+    evidence_kinds = (EvidenceKind("other.iam.user", "name", "a user elsewhere", {"name": "login", "mfa": "has MFA"}),)

@@ -80,3 +80,13 @@ def build_gap_report(store: Store, run: dict[str, Any]) -> dict[str, Any]:
         "summary": summary,
         "controls": controls,
     }
+
+
+def control_statuses(store: Store, run: dict[str, Any]) -> dict[str, str]:
+    """Control id -> status of a published run, derived exactly as the gap report derives it."""
+    excluded: dict[str, str] = run.get("soa_excluded") or {}
+    by_control: dict[str, list[str]] = {}
+    for check in store.check_runs(run["id"]):
+        for control_id in check["controls"]:
+            by_control.setdefault(control_id, []).append(check["status"])
+    return {c.id: control_status(by_control.get(c.id, []), c.id in excluded) for c in load_catalogue()}

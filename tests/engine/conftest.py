@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fake_connector import FakeConnector
+from fake_connector import FakeConnector, OtherConnector
 
 from collector.registry import register, unregister
 from engine.support import TESTS_DIR, Project, run_cli
@@ -17,8 +17,10 @@ from engine.support import TESTS_DIR, Project, run_cli
 @pytest.fixture(autouse=True)
 def fake_registered() -> Iterator[None]:
     register(FakeConnector)
+    register(OtherConnector)
     yield
     unregister(FakeConnector.name)
+    unregister(OtherConnector.name)
 
 
 @pytest.fixture
@@ -39,7 +41,9 @@ def plugin_env(tmp_path: Path) -> dict[str, str]:
     dist = site / "annexa_fake_plugin-0.1.dist-info"
     dist.mkdir(parents=True)
     (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: annexa-fake-plugin\nVersion: 0.1\n")
-    (dist / "entry_points.txt").write_text("[annexa.connectors]\nfake = fake_connector:FakeConnector\n")
+    (dist / "entry_points.txt").write_text(
+        "[annexa.connectors]\nfake = fake_connector:FakeConnector\nother = fake_connector:OtherConnector\n"
+    )
     (site / "fake_connector.py").write_text((TESTS_DIR / "fake_connector.py").read_text())
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(site), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)

@@ -33,6 +33,13 @@ checks:
     severity: critical
     controls: [A.8.3, A.5.15]
     remediation: Block public access.
+  - id: other.iam.user_mfa_enabled
+    title: Other users have MFA
+    evidence: other.iam.user
+    assert: resource.mfa
+    severity: high
+    controls: [A.8.5]
+    remediation: Turn on MFA.
   - id: fake.iam.user_count_limited
     title: Few users
     evidence: fake.iam.user
