@@ -20,6 +20,7 @@ class Control:
     id: str
     theme: str
     title: str
+    expected: str | None = None  # what an auditor usually asks for where no API can show the control
 
     @property
     def sort_key(self) -> tuple[int, int]:
@@ -38,11 +39,16 @@ def load_catalogue(path: Path = CATALOGUE_FILE) -> tuple[Control, ...]:
     loaded = load_yaml(path)
     controls = []
     for i, raw in enumerate(loaded.data.get("controls", [])):
-        if not isinstance(raw, dict) or set(raw) != {"id", "theme", "title"}:
-            raise loaded.error(("controls", i), "each control needs exactly id, theme and title")
+        if not isinstance(raw, dict) or not {"id", "theme", "title"} <= set(raw) <= {
+            "id",
+            "theme",
+            "title",
+            "expected",
+        }:
+            raise loaded.error(("controls", i), "each control has id, theme, title and optionally expected")
         if not _ID.match(str(raw["id"])) or raw["theme"] not in THEMES:
             raise loaded.error(("controls", i), f"bad control {raw}")
-        controls.append(Control(str(raw["id"]), str(raw["theme"]), str(raw["title"])))
+        controls.append(Control(str(raw["id"]), str(raw["theme"]), str(raw["title"]), raw.get("expected")))
     return tuple(sorted(controls, key=lambda c: c.sort_key))
 
 

@@ -51,6 +51,7 @@ def build_gap_report(store: Store, run: dict[str, Any]) -> dict[str, Any]:
                 "theme": control.theme,
                 "status": status,
                 "exclusion_reason": excluded.get(control.id),
+                "manual_evidence": control.expected if status == "manual" else None,
                 "checks": checks,
             }
         )

@@ -115,7 +115,8 @@ def _control(control: dict[str, Any]) -> str:
     if control["exclusion_reason"]:
         body.append(f"<p>Excluded in the Statement of Applicability: {escape(control['exclusion_reason'])}</p>")
     if not control["checks"] and not control["exclusion_reason"]:
-        body.append("<p>No automated check: provide manual evidence (policy, record, interview).</p>")
+        expected = control.get("manual_evidence") or "documents and records showing the control operates"
+        body.append(f"<p>No automated check. The auditor will ask for: {escape(expected)}</p>")
     for check in control["checks"]:
         c = check["counts"]
         rows = "".join(

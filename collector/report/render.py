@@ -71,6 +71,11 @@ def render_markdown(report: dict[str, Any]) -> str:
     for control in report["controls"]:
         if control["status"] == "not_assessed":
             out += _control_md(control, only_problems=True)
+    manual = [c for c in report["controls"] if c["status"] == "manual"]
+    out += ["", f"## Manual controls ({len(manual)}): evidence to prepare", ""]
+    for control in manual:
+        expected = control.get("manual_evidence") or "documents and records showing the control operates"
+        out.append(f"- **{control['id']} {_md(control['title'])}**: {_md(expected)}")
     return "\n".join(out).rstrip() + "\n"
 
 
@@ -125,7 +130,8 @@ def render_csv(report: dict[str, Any]) -> str:
     for control in report["controls"]:
         head = [control["id"], control["title"], control["theme"], control["status"]]
         if not control["checks"]:
-            writer.writerow([*head, "", "", "", "", "", "", "", control["exclusion_reason"] or "", ""])
+            note = control["exclusion_reason"] or control.get("manual_evidence") or ""
+            writer.writerow([*head, "", "", "", "", "", "", "", note, ""])
         for check in control["checks"]:
             base = [*head, check["id"], check["title"], check["connector"], check["severity"], check["status"]]
             if not check["failing"] and not check["errors"]:

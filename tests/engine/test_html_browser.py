@@ -1,0 +1,59 @@
+"""The HTML report opened in a real headless Chromium: the summary and a failing control render."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from engine.support import Project
+
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def _chromium() -> str:
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not found:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is required in CI (apt-get install chromium)")
+        pytest.skip("chromium is not installed")
+    return found
+
+
+@pytest.mark.browser
+def test_html_report_renders_in_chromium(project: Project, cli, tmp_path: Path) -> None:
+    chromium = _chromium()
+    project.config("{users: [{name: alice, mfa: true}, {name: bob, mfa: false}], buckets: [{name: b, public: false}]}")
+    assert cli("run").code == 0
+    assert cli("report", "--format", "html", "-o", "report.html").code == 0
+    page = (project.root / "report.html").resolve()
+    assert "http://" not in page.read_text().replace('xmlns="http://www.w3.org/2000/svg"', "")
+    profile = tmp_path / "chromium-profile"
+    common = [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}"]
+    dom = subprocess.run(
+        [*common, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120, check=True
+    ).stdout
+    assert 'id="summary-fail"><b>1</b>fail' in dom
+    assert 'id="control-A.8.5" class="control" open=""' in dom  # failing controls are expanded
+    assert "user bob has no MFA device" in dom
+    assert 'id="theme-chart"' in dom and "<rect" in dom
+    shot = tmp_path / "report.png"
+    subprocess.run(
+        [*common, f"--screenshot={shot}", "--window-size=1200,1600", page.as_uri()],
+        capture_output=True,
+        timeout=120,
+        check=True,
+    )
+    assert shot.stat().st_size > 10_000  # a rendered page, not a blank image
