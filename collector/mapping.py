@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from control_mappings import CATALOGUE_FILE, MAPPINGS_DIR
 
 from .catalog import control_ids
+from .registry import load_failures
 from .yamlload import InputError, LoadedYaml, load_yaml
 
 Severity = Literal["low", "medium", "high", "critical"]
@@ -189,6 +190,12 @@ def _compile(
             hint = _did_you_mean(control, known_controls)
             raise loaded.error((*path, "controls", j), f"check {definition.id}: unknown control id {control!r}{hint}")
     if definition.evidence not in kinds:
+        owner = definition.evidence.split(".")[0]
+        if owner in load_failures:
+            raise loaded.error(
+                (*path, "evidence"),
+                f"check {definition.id}: the {owner} connector failed to load ({load_failures[owner]})",
+            )
         hint = _did_you_mean(definition.evidence, kinds)
         raise loaded.error(
             (*path, "evidence"),

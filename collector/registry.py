@@ -53,14 +53,20 @@ def load_connector(name: str) -> type[Connector]:
     return cls
 
 
+load_failures: dict[str, str] = {}
+
+
 def available_connectors() -> dict[str, type[Connector]]:
-    """Every installed connector whose module imports; a broken plugin does not hide the others."""
+    """Every installed connector whose module imports; a broken plugin does not hide the others.
+
+    Why one failed is kept in ``load_failures``, so that errors about its evidence kinds can say so.
+    """
     out = {}
     for name in connector_names():
         try:
             out[name] = load_connector(name)
-        except (ImportError, AttributeError, TypeError):
-            continue
+        except (ImportError, AttributeError, TypeError) as exc:
+            load_failures[name] = f"{type(exc).__name__}: {exc}"
     return out
 
 

@@ -218,6 +218,9 @@ class Store:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.db = _connect(path)
         self._lock_file: TextIO | None = None
+        if not create and not self.db.table("runs").exists():
+            self.db.close()
+            raise NoRunError(f"the evidence store at {path} has no runs yet: run `annexa run` first")
 
     def close(self) -> None:
         self.release_lock()
