@@ -1,0 +1,157 @@
+"""HTTP access to ARM and Microsoft Graph: azure-identity credential + azure-core pipelines.
+
+Only GET requests are sent (the credential's token POST aside). Every list follows ``nextLink`` /
+``@odata.nextLink`` to the end; a failure on any page raises :class:`AzureApiError`, so a caller
+never mistakes a partial list for a complete one.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+from urllib.parse import urlsplit
+
+from connectors.base import require
+
+from .settings import AzureSettings
+
+# Retry behaviour of every pipeline. Retry-After on 429/5xx is always honoured; the exponential
+# backoff used when it is absent is a module constant so tests can lower it.
+RETRY_TOTAL = 5
+RETRY_BACKOFF_FACTOR = 0.8
+RETRY_BACKOFF_MAX = 60
+USER_AGENT = "annexa-azure/0.1"
+
+
+class AzureApiError(Exception):
+    """A request that failed for good (after retries): status, service error code and message."""
+
+    def __init__(self, status: int | None, code: str, message: str) -> None:
+        self.status = status
+        self.code = code
+        super().__init__(f"{status or 'network'} {code}: {message}".strip())
+
+    @property
+    def not_found(self) -> bool:
+        return self.status == 404
+
+
+class TenantCredential:
+    """Asks the wrapped credential for tokens of the configured tenant (azure-core token protocol)."""
+
+    def __init__(self, inner: Any, tenant_id: str) -> None:
+        self._inner = inner
+        self._tenant_id = tenant_id
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> Any:
+        kwargs.setdefault("tenant_id", self._tenant_id)
+        return self._inner.get_token(*scopes, **kwargs)
+
+    def get_token_info(self, *scopes: str, options: dict[str, Any] | None = None) -> Any:
+        merged: dict[str, Any] = {"tenant_id": self._tenant_id, **(options or {})}
+        return self._inner.get_token_info(*scopes, options=merged)
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+def make_credential(settings: AzureSettings) -> TenantCredential:
+    """DefaultAzureCredential (env service principal, workload identity, managed identity, CLI...)."""
+    identity = require("azure.identity", "azure")
+    kwargs: dict[str, Any] = {
+        "authority": settings.authority_host,
+        "additionally_allowed_tenants": [settings.tenant_id],
+    }
+    if settings.instance_discovery_disabled:
+        kwargs["disable_instance_discovery"] = True
+    return TenantCredential(identity.DefaultAzureCredential(**kwargs), settings.tenant_id)
+
+
+def _origin(url: str) -> tuple[str, int]:
+    parts = urlsplit(url)
+    return (parts.hostname or "").lower(), parts.port or 443
+
+
+def _error_from_response(response: Any) -> AzureApiError:
+    code, message = "", ""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        error = body.get("error")
+        if isinstance(error, dict):
+            code = str(error.get("code") or "")
+            message = str(error.get("message") or "")
+        elif isinstance(body.get("message"), str):
+            message = body["message"]
+    return AzureApiError(response.status_code, code or (response.reason or "error"), message[:300])
+
+
+class Api:
+    """One service endpoint (ARM or Graph) reached through an azure-core PipelineClient."""
+
+    def __init__(self, endpoint: str, credential: Any, count_call: Callable[[int], None]) -> None:
+        core = require("azure.core", "azure")
+        policies = require("azure.core.pipeline.policies", "azure")
+        self._rest = require("azure.core.rest", "azure")
+        self._exceptions = require("azure.core.exceptions", "azure")
+        self.endpoint = endpoint
+        self._origin = _origin(endpoint)
+        lock = threading.Lock()
+
+        def count_attempt(request: Any) -> None:
+            with lock:  # collect() fans out over threads; the context counter is a plain int
+                count_call(1)
+
+        counter = policies.SansIOHTTPPolicy()
+        counter.on_request = count_attempt
+        self._client = core.PipelineClient(
+            base_url=endpoint,
+            policies=[
+                policies.HeadersPolicy({"Accept": "application/json"}),
+                policies.UserAgentPolicy(USER_AGENT),
+                policies.RetryPolicy(
+                    retry_total=RETRY_TOTAL,
+                    retry_backoff_factor=RETRY_BACKOFF_FACTOR,
+                    retry_backoff_max=RETRY_BACKOFF_MAX,
+                ),
+                policies.BearerTokenCredentialPolicy(credential, f"{endpoint}/.default"),
+                counter,
+            ],
+        )
+
+    def _url(self, path_or_url: str) -> str:
+        if path_or_url.startswith("https://"):
+            # Links come from the service; never send our bearer token to another host.
+            if _origin(path_or_url) != self._origin:
+                raise AzureApiError(None, "UnexpectedHost", "a next link points at another host")
+            return path_or_url
+        return f"{self.endpoint}{path_or_url}"
+
+    def get(self, path_or_url: str, params: dict[str, str] | None = None) -> Any:
+        """GET one JSON document; raises AzureApiError on any non-2xx answer."""
+        request = self._rest.HttpRequest("GET", self._url(path_or_url), params=params or None)
+        try:
+            response = self._client.send_request(request)
+        except self._exceptions.ClientAuthenticationError:
+            raise
+        except self._exceptions.AzureError as exc:
+            raise AzureApiError(None, type(exc).__name__, str(exc).splitlines()[0][:300]) from exc
+        if not 200 <= response.status_code < 300:
+            raise _error_from_response(response)
+        return response.json()
+
+    def list(self, path: str, params: dict[str, str] | None = None) -> Iterator[dict[str, Any]]:
+        """Every item of a collection, following nextLink (ARM) or @odata.nextLink (Graph)."""
+        page = self.get(path, params)
+        while True:
+            yield from page.get("value") or []
+            link = page.get("nextLink") or page.get("@odata.nextLink")
+            if not link:
+                return
+            page = self.get(link)
+
+    def close(self) -> None:
+        self._client.close()

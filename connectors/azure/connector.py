@@ -1,0 +1,98 @@
+"""The Azure connector: subscriptions and their resources through ARM, Entra ID through Graph."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from typing import Any, ClassVar
+
+from connectors.base import (
+    CollectionError,
+    Connector,
+    ConnectorError,
+    ConnectorSettings,
+    EvidenceItem,
+    EvidenceKind,
+    require,
+)
+
+from . import arm, entra, kinds
+from .client import Api, AzureApiError, make_credential
+from .settings import AzureSettings
+
+# Subscriptions are read in parallel; ARM throttles per principal, so keep the fan-out modest.
+MAX_PARALLEL_SUBSCRIPTIONS = 8
+
+Record = EvidenceItem | CollectionError
+
+
+class AzureConnector(Connector):
+    name = "azure"
+    extra = "azure"
+    settings_model = AzureSettings
+    evidence_kinds: ClassVar[tuple[EvidenceKind, ...]] = kinds.EVIDENCE_KINDS
+    permissions = (
+        "Azure RBAC: Reader on every collected subscription (or a management group above them)",
+        "Azure RBAC: Security Reader on every collected subscription (Defender for Cloud pricings)",
+        "Microsoft Graph application permission User.Read.All (users)",
+        "Microsoft Graph application permission AuditLog.Read.All (MFA registration details, sign-in activity)",
+        "Microsoft Graph application permission Policy.Read.All (security defaults, Conditional Access)",
+    )
+
+    @property
+    def _settings(self) -> AzureSettings:
+        assert isinstance(self.settings, AzureSettings)
+        return self.settings
+
+    @classmethod
+    def label(cls, settings: ConnectorSettings) -> str:
+        assert isinstance(settings, AzureSettings)
+        return f"azure:{settings.tenant_id}"
+
+    @classmethod
+    def simulated_estate(cls, now: datetime) -> Iterator[Record]:
+        from .demo import simulated_estate
+
+        return simulated_estate(now)
+
+    def collect(self) -> Iterator[Record]:
+        settings = self._settings
+        exceptions = require("azure.core.exceptions", "azure")
+        credential = make_credential(settings)
+        arm_api = Api(settings.arm_endpoint, credential, self.context.count_call)
+        graph_api = Api(settings.graph_endpoint, credential, self.context.count_call)
+        try:
+            yield from self._collect_arm(arm_api)
+            self.context.progress("azure: Entra ID tenant and users")
+            yield from entra.collect_tenant(graph_api, settings.tenant_id)
+            yield from entra.collect_users(graph_api, settings.tenant_id)
+        except exceptions.ClientAuthenticationError as exc:
+            # No token at all: nothing of this connector can be collected.
+            first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise ConnectorError(f"azure: cannot authenticate to tenant {settings.tenant_id}: {first_line}") from None
+        finally:
+            arm_api.close()
+            graph_api.close()
+            credential.close()
+
+    def _collect_arm(self, arm_api: Api) -> Iterator[Record]:
+        settings = self._settings
+        requested = None if settings.all_subscriptions else settings.subscriptions
+        try:
+            subscriptions, errors = arm.list_subscriptions(arm_api, requested)
+        except AzureApiError as exc:
+            yield from (CollectionError(kind, f"subscriptions: {exc}") for kind in kinds.SUBSCRIPTION_KINDS)
+            return
+        yield from errors
+        self.context.progress(f"azure: {len(subscriptions)} subscription(s)")
+        if not subscriptions:
+            return
+        workers = min(MAX_PARALLEL_SUBSCRIPTIONS, len(subscriptions))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="annexa-azure") as pool:
+            futures = [pool.submit(arm.collect_subscription, arm_api, sub) for sub in subscriptions]
+            # Results come back in subscription order, so runs are deterministic.
+            for sub, future in zip(subscriptions, futures, strict=True):
+                records: list[Any] = future.result()
+                self.context.progress(f"azure: subscription {sub.get('subscriptionId')} collected")
+                yield from records

@@ -1,0 +1,142 @@
+"""The evidence kinds the Azure connector yields, with the fields checks may rely on."""
+
+from __future__ import annotations
+
+from connectors.base import EvidenceKind
+
+SUBSCRIPTION = "azure.subscription"
+STORAGE_ACCOUNT = "azure.storage.account"
+KEY_VAULT = "azure.keyvault.vault"
+NSG = "azure.network.nsg"
+ROLE_ASSIGNMENT = "azure.authorization.role_assignment"
+TENANT = "azure.entra.tenant"
+USER = "azure.entra.user"
+
+# Kinds collected per subscription: a subscription that cannot be read fails all of them.
+SUBSCRIPTION_KINDS = (SUBSCRIPTION, STORAGE_ACCOUNT, KEY_VAULT, NSG, ROLE_ASSIGNMENT)
+
+_ARM_RESOURCE = {
+    "id": "ARM resource id (the item id)",
+    "name": "resource name",
+    "type": "ARM resource type",
+    "location": "Azure region",
+    "tags": "resource tags",
+    "properties": "the resource's raw ARM properties",
+    "subscription_id": "subscription the resource belongs to",
+    "resource_group": "resource group name",
+}
+
+EVIDENCE_KINDS: tuple[EvidenceKind, ...] = (
+    EvidenceKind(
+        SUBSCRIPTION,
+        id_field="id",
+        description="An Azure subscription (ARM GET /subscriptions) with its Defender plans, "
+        "subscription-scope role assignments and activity-log diagnostic settings joined.",
+        fields={
+            "id": "subscription resource id, /subscriptions/<subscriptionId> (the item id)",
+            "subscriptionId": "subscription GUID",
+            "displayName": "subscription name",
+            "state": "Enabled, Disabled, Warned, PastDue or Deleted",
+            "tenantId": "home tenant of the subscription",
+            "defender_plans": "Microsoft.Security/pricings: list of {name, properties.pricingTier "
+            "(Free|Standard), properties.subPlan...}; null when it could not be read",
+            "role_assignments": "Microsoft.Authorization/roleAssignments at or above the subscription "
+            "($filter=atScope()), each raw with role_definition_name joined from roleDefinitions; "
+            "null when it could not be read",
+            "diagnostic_settings": "subscription Microsoft.Insights/diagnosticSettings (activity log "
+            "export): raw list with properties.logs[].enabled and the destinations "
+            "(workspaceId, storageAccountId, eventHubAuthorizationRuleId, marketplacePartnerId); "
+            "null when it could not be read",
+        },
+    ),
+    EvidenceKind(
+        STORAGE_ACCOUNT,
+        id_field="id",
+        description="A storage account (Microsoft.Storage/storageAccounts) with its blob service properties joined.",
+        fields={
+            **_ARM_RESOURCE,
+            "kind": "StorageV2, BlobStorage, ...",
+            "sku": "{name, tier}",
+            "properties.supportsHttpsTrafficOnly": "secure transfer required",
+            "properties.allowBlobPublicAccess": "anonymous blob access allowed (absent = allowed on old accounts)",
+            "properties.minimumTlsVersion": "TLS1_0, TLS1_1, TLS1_2 or TLS1_3 (absent = TLS1_0)",
+            "properties.networkAcls.defaultAction": "Allow or Deny",
+            "properties.publicNetworkAccess": "Enabled, Disabled or SecuredByPerimeter",
+            "blob_service": "blobServices/default: {properties.deleteRetentionPolicy, "
+            "properties.containerDeleteRetentionPolicy, properties.isVersioningEnabled}; null when unreadable",
+        },
+    ),
+    EvidenceKind(
+        KEY_VAULT,
+        id_field="id",
+        description="A key vault (Microsoft.KeyVault/vaults) with its diagnostic settings joined.",
+        fields={
+            **_ARM_RESOURCE,
+            "properties.enablePurgeProtection": "purge protection (absent = off)",
+            "properties.enableSoftDelete": "soft delete (absent = on, the default)",
+            "properties.enableRbacAuthorization": "Azure RBAC instead of access policies",
+            "properties.publicNetworkAccess": "Enabled or Disabled",
+            "diagnostic_settings": "the vault's Microsoft.Insights/diagnosticSettings (raw list, "
+            "properties.logs[] with category/categoryGroup and enabled); null when unreadable",
+        },
+    ),
+    EvidenceKind(
+        NSG,
+        id_field="id",
+        description="A network security group (Microsoft.Network/networkSecurityGroups) with its rules.",
+        fields={
+            **_ARM_RESOURCE,
+            "properties.securityRules": "the user-defined rules, raw",
+            "properties.defaultSecurityRules": "the built-in rules, raw",
+            "inbound_allow_rules": "the inbound Allow rules of securityRules normalised: {name, priority, "
+            "protocol, sources (every source prefix / service tag), port_ranges ([{first, last}], '*' = "
+            "0-65535)}",
+        },
+    ),
+    EvidenceKind(
+        ROLE_ASSIGNMENT,
+        id_field="id",
+        description="An Azure RBAC role assignment visible at a subscription (raw), with its role name.",
+        fields={
+            "id": "role assignment resource id (the item id)",
+            "name": "assignment GUID",
+            "properties.scope": "where it applies",
+            "properties.principalId": "object id of the principal",
+            "properties.principalType": "User, Group, ServicePrincipal, ForeignGroup",
+            "properties.roleDefinitionId": "role definition resource id",
+            "role_definition_name": "the role's name, e.g. Owner (null if the definition is not visible)",
+            "subscription_id": "the subscription it was read from",
+        },
+    ),
+    EvidenceKind(
+        TENANT,
+        id_field="tenant_id",
+        description="The Entra ID tenant: security defaults and Conditional Access policies (Graph v1.0).",
+        fields={
+            "tenant_id": "tenant id as configured (the item id)",
+            "security_defaults": "GET /policies/identitySecurityDefaultsEnforcementPolicy (isEnabled...); "
+            "null when unreadable",
+            "conditional_access_policies": "GET /identity/conditionalAccess/policies, raw list "
+            "(state, conditions.users.includeUsers, grantControls.builtInControls, "
+            "grantControls.authenticationStrength); null when unreadable",
+        },
+    ),
+    EvidenceKind(
+        USER,
+        id_field="userPrincipalName",
+        description="An Entra ID user (Graph GET /users) with MFA registration details joined "
+        "(GET /reports/authenticationMethods/userRegistrationDetails).",
+        fields={
+            "userPrincipalName": "sign-in name (the item id)",
+            "id": "object id",
+            "displayName": "display name",
+            "accountEnabled": "whether sign-in is allowed",
+            "userType": "Member or Guest",
+            "createdDateTime": "ISO-8601 creation time",
+            "signInActivity": "{lastSignInDateTime, lastNonInteractiveSignInDateTime}; null = never signed "
+            "in; absent when the tenant cannot report sign-ins (no Entra ID P1)",
+            "mfa_registration": "the user's userRegistrationDetails record (isMfaRegistered, isAdmin, "
+            "methodsRegistered, isPasswordlessCapable...); null when unreadable or absent",
+        },
+    ),
+)

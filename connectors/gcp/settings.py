@@ -1,0 +1,57 @@
+"""Settings of the GCP connector (CONTRACT §2: `organization_id` or `projects`, optional `api_endpoint`)."""
+
+from __future__ import annotations
+
+import re
+
+from pydantic import field_validator, model_validator
+
+from connectors.base import ConnectorSettings
+
+_PROJECT_ID = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
+
+
+class GcpSettings(ConnectorSettings):
+    """Scope and endpoint. Credentials are never configured here: they come from ADC."""
+
+    organization_id: str | None = None
+    projects: list[str] | None = None
+    api_endpoint: str | None = None
+
+    @field_validator("organization_id")
+    @classmethod
+    def _numeric_org(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = value.removeprefix("organizations/")
+        if not value.isdigit():
+            raise ValueError("organization_id is the numeric organization id, e.g. '123456789012'")
+        return value
+
+    @field_validator("projects")
+    @classmethod
+    def _project_ids(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            return None
+        cleaned = [p.removeprefix("projects/") for p in value]
+        bad = [p for p in cleaned if not _PROJECT_ID.match(p)]
+        if bad:
+            raise ValueError(f"not a GCP project id: {', '.join(bad)}")
+        if not cleaned:
+            raise ValueError("projects must list at least one project id")
+        return cleaned
+
+    @field_validator("api_endpoint")
+    @classmethod
+    def _endpoint(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not value.startswith(("https://", "http://")):
+            raise ValueError("api_endpoint must be an http(s) base URL")
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _one_scope(self) -> GcpSettings:
+        if (self.organization_id is None) == (self.projects is None):
+            raise ValueError("set exactly one of organization_id or projects")
+        return self

@@ -1,0 +1,270 @@
+"""A local imitation of the Google APIs the GCP connector reads, on top of tests/stub.py.
+
+It follows Google's documented JSON: camelCase fields, `pageSize`/`maxResults` + `pageToken` ->
+`nextPageToken`, errors as {"error": {code, message, status, details: [ErrorInfo]}}, and an OAuth
+token endpoint for a service-account key whose `token_uri` points here. Every API request must
+carry either a token this endpoint issued or a self-signed JWT signed by the generated key.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+
+from stub import Request, Response, Stub
+
+READ_ONLY_SCOPE = "https://www.googleapis.com/auth/cloud-platform.read-only"
+SA_EMAIL = "annexa-reader@collector-project.iam.gserviceaccount.com"
+
+
+def google_error(status: int, code_name: str, message: str, reason: str | None = None, service: str = "") -> Response:
+    error: dict[str, Any] = {"code": status, "message": message, "status": code_name}
+    if reason:
+        error["details"] = [
+            {
+                "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                "reason": reason,
+                "domain": "googleapis.com",
+                "metadata": {"service": service, "consumer": "projects/123"},
+            }
+        ]
+    return status, {}, {"error": error}
+
+
+def _b64decode(part: str) -> bytes:
+    return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+
+
+@dataclass
+class GcpImitation:
+    """State of a small organization; tests mutate it before the connector runs."""
+
+    stub: Stub
+    page_size_cap: int = 2  # the server's own maximum page size, small so that lists span pages
+    organization: dict[str, Any] = field(default_factory=dict)
+    folders: list[dict[str, Any]] = field(default_factory=list)
+    projects: list[dict[str, Any]] = field(default_factory=list)
+    policies: dict[str, dict[str, Any]] = field(default_factory=dict)  # resource name -> policy
+    buckets: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # project id -> buckets
+    bucket_policies: dict[str, dict[str, Any]] = field(default_factory=dict)
+    service_accounts: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    keys: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # account email -> keys
+    firewalls: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    sql_instances: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    disabled: set[tuple[str, str]] = field(default_factory=set)  # (api, project id) not enabled
+    denied: set[tuple[str, str]] = field(default_factory=set)  # (api, project id or resource) -> 403
+    gone_accounts: set[str] = field(default_factory=set)  # listed, but deleted before keys.list
+    broken_later_pages: set[str] = field(default_factory=set)  # project ids whose firewall page 2+ fails
+    issued_tokens: dict[str, str] = field(default_factory=dict)  # token -> scope it was granted
+    public_key: Any = None
+
+    # -- credentials ---------------------------------------------------------------------------
+
+    def write_key_file(self, directory: Path) -> Path:
+        """A real service-account key JSON (fresh RSA key) whose token_uri is this imitation."""
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import rsa
+
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.public_key = key.public_key()
+        pem = key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        ).decode()
+        info = {
+            "type": "service_account",
+            "project_id": "collector-project",
+            "private_key_id": "0123456789abcdef",
+            "private_key": pem,
+            "client_email": SA_EMAIL,
+            "client_id": "100000000000000000001",
+            "token_uri": f"{self.stub.base_url}/token",
+        }
+        path = directory / "gcp-key.json"
+        path.write_text(json.dumps(info))
+        return path
+
+    def _verify_jwt(self, token: str) -> dict[str, Any] | None:
+        from cryptography.exceptions import InvalidSignature
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import padding
+
+        parts = token.split(".")
+        if len(parts) != 3 or self.public_key is None:
+            return None
+        try:
+            self.public_key.verify(
+                _b64decode(parts[2]), f"{parts[0]}.{parts[1]}".encode(), padding.PKCS1v15(), hashes.SHA256()
+            )
+        except (InvalidSignature, ValueError):
+            return None
+        claims: dict[str, Any] = json.loads(_b64decode(parts[1]))
+        return claims if claims.get("iss") == SA_EMAIL else None
+
+    def _token(self, req: Request) -> Response:
+        form = dict(pair.split("=", 1) for pair in req.body.decode().split("&"))
+        claims = self._verify_jwt(unquote(form.get("assertion", "")))
+        if form.get("grant_type") != "urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer" or not claims:
+            return 400, {}, {"error": "invalid_grant", "error_description": "Invalid JWT Signature."}
+        token = f"ya29.imitation-{len(self.issued_tokens) + 1}"
+        self.issued_tokens[token] = str(claims.get("scope", ""))
+        return {"access_token": token, "expires_in": 3599, "token_type": "Bearer"}
+
+    def _authorized(self, req: Request) -> bool:
+        bearer = req.headers.get("authorization", "").removeprefix("Bearer ")
+        return bearer in self.issued_tokens or self._verify_jwt(bearer) is not None
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    def _page(self, req: Request, items: list[Any], key: str, size_param: str) -> dict[str, Any]:
+        size = min(int(req.query.get(size_param) or self.page_size_cap), self.page_size_cap)
+        start = int(req.query.get("pageToken") or 0)
+        body: dict[str, Any] = {key: items[start : start + size]} if items[start : start + size] else {}
+        if start + size < len(items):
+            body["nextPageToken"] = str(start + size)
+        return body
+
+    def _guard(self, api: str, project: str, service: str) -> Response | None:
+        if (api, project) in self.disabled:
+            return google_error(
+                403,
+                "PERMISSION_DENIED",
+                f"{api} API has not been used in project {project} before or it is disabled.",
+                "SERVICE_DISABLED",
+                service,
+            )
+        if (api, project) in self.denied:
+            return google_error(
+                403,
+                "PERMISSION_DENIED",
+                f"The caller does not have permission on {project}",
+                "IAM_PERMISSION_DENIED",
+                service,
+            )
+        return None
+
+    def _children(self, items: list[dict[str, Any]], parent: str) -> list[dict[str, Any]]:
+        return [i for i in items if i.get("parent") == parent and i.get("state") != "DELETE_REQUESTED"]
+
+    def _project(self, ident: str) -> dict[str, Any] | None:
+        return next((p for p in self.projects if ident in (p["projectId"], p["name"].split("/")[1])), None)
+
+    def _policy(self, resource: str) -> Response:
+        if ("resourcemanager", resource) in self.denied:
+            return google_error(
+                403,
+                "PERMISSION_DENIED",
+                f"Permission 'getIamPolicy' denied on '{resource}'",
+                "IAM_PERMISSION_DENIED",
+                "cloudresourcemanager.googleapis.com",
+            )
+        if resource.startswith("projects/"):
+            project = self._project(resource.split("/")[1])
+            resource = project["name"] if project else resource
+        return {"version": 1, "etag": "BwXhqDmhbNc=", **self.policies.get(resource, {"bindings": []})}
+
+    # -- routes --------------------------------------------------------------------------------
+
+    def install(self) -> GcpImitation:
+        s = self.stub
+        s.route("POST", r"/token", self._token)
+        routes: list[tuple[str, str, Any]] = [
+            ("GET", r"/v3/organizations/(?P<org>\d+)", self._get_org),
+            ("POST", r"/v3/(?P<res>(organizations|folders|projects)/[^/:]+):getIamPolicy", self._get_policy),
+            ("GET", r"/v3/folders", self._list_folders),
+            ("GET", r"/v3/folders/(?P<folder>\d+)", self._get_folder),
+            ("GET", r"/v3/projects", self._list_projects),
+            ("GET", r"/v3/projects/(?P<project>[^/:]+)", self._get_project),
+            ("GET", r"/storage/v1/b", self._list_buckets),
+            ("GET", r"/storage/v1/b/(?P<bucket>[^/]+)/iam", self._bucket_policy),
+            ("GET", r"/v1/projects/(?P<project>[^/]+)/serviceAccounts", self._list_accounts),
+            ("GET", r"/v1/projects/(?P<project>[^/]+)/serviceAccounts/(?P<email>[^/]+)/keys", self._list_keys),
+            ("GET", r"/compute/v1/projects/(?P<project>[^/]+)/global/firewalls", self._list_firewalls),
+            ("GET", r"/v1/projects/(?P<project>[^/]+)/instances", self._list_sql),
+        ]
+        for method, pattern, handler in routes:
+            s.route(method, pattern, self._authenticated(handler))
+        return self
+
+    def _authenticated(self, handler: Any) -> Any:
+        def wrapped(req: Request, **groups: str) -> Any:
+            if not self._authorized(req):
+                return google_error(401, "UNAUTHENTICATED", "Request had invalid authentication credentials.")
+            return handler(req, **groups)
+
+        return wrapped
+
+    def _get_org(self, req: Request, org: str) -> Any:
+        if self.organization.get("name") != f"organizations/{org}":
+            return google_error(403, "PERMISSION_DENIED", "The caller does not have permission")
+        return self.organization
+
+    def _get_policy(self, req: Request, res: str) -> Any:
+        return self._policy(unquote(res))
+
+    def _list_folders(self, req: Request) -> Any:
+        return self._page(req, self._children(self.folders, req.query["parent"]), "folders", "pageSize")
+
+    def _get_folder(self, req: Request, folder: str) -> Any:
+        found = next((f for f in self.folders if f["name"] == f"folders/{folder}"), None)
+        return found or google_error(403, "PERMISSION_DENIED", "The caller does not have permission")
+
+    def _list_projects(self, req: Request) -> Any:
+        return self._page(req, self._children(self.projects, req.query["parent"]), "projects", "pageSize")
+
+    def _get_project(self, req: Request, project: str) -> Any:
+        found = self._project(project)
+        return found or google_error(403, "PERMISSION_DENIED", "The caller does not have permission")
+
+    def _list_buckets(self, req: Request) -> Any:
+        project = req.query["project"]
+        return self._guard("storage", project, "storage.googleapis.com") or self._page(
+            req, self.buckets.get(project, []), "items", "maxResults"
+        )
+
+    def _bucket_policy(self, req: Request, bucket: str) -> Any:
+        name = unquote(bucket)
+        if ("storage", name) in self.denied:
+            return google_error(
+                403, "PERMISSION_DENIED", f"caller does not have storage.buckets.getIamPolicy on {name}"
+            )
+        return {
+            "kind": "storage#policy",
+            "resourceId": f"projects/_/buckets/{name}",
+            "version": 1,
+            "etag": "CAE=",
+            **self.bucket_policies.get(name, {"bindings": []}),
+        }
+
+    def _list_accounts(self, req: Request, project: str) -> Any:
+        return self._guard("iam", project, "iam.googleapis.com") or self._page(
+            req, self.service_accounts.get(project, []), "accounts", "pageSize"
+        )
+
+    def _list_keys(self, req: Request, project: str, email: str) -> Any:
+        email = unquote(email)
+        if email in self.gone_accounts:
+            return google_error(
+                404, "NOT_FOUND", f"Service account projects/{project}/serviceAccounts/{email} does not exist."
+            )
+        keys = self.keys.get(email, [])
+        if req.query.get("keyTypes") == "USER_MANAGED":
+            keys = [k for k in keys if k.get("keyType") == "USER_MANAGED"]
+        return {"keys": keys} if keys else {}
+
+    def _list_firewalls(self, req: Request, project: str) -> Any:
+        if project in self.broken_later_pages and req.query.get("pageToken"):
+            return google_error(403, "PERMISSION_DENIED", "Required 'compute.firewalls.list' permission")
+        return self._guard("compute", project, "compute.googleapis.com") or {
+            "kind": "compute#firewallList",
+            **self._page(req, self.firewalls.get(project, []), "items", "maxResults"),
+        }
+
+    def _list_sql(self, req: Request, project: str) -> Any:
+        return self._guard("sqladmin", project, "sqladmin.googleapis.com") or {
+            "kind": "sql#instancesList",
+            **self._page(req, self.sql_instances.get(project, []), "items", "maxResults"),
+        }

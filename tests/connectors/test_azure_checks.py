@@ -1,0 +1,252 @@
+"""Every Azure check, failing and passing, over evidence collected through the real connector."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from collector.testing import collect_items, evaluate_connector_checks
+from connectors.azure import AzureConnector
+from connectors.azure import client as azure_client
+from connectors.base import CollectionError, EvidenceItem
+
+from .azure_estate import populate, remediate
+from .azure_imitation import SUB_A, SUB_B, TENANT, AzureImitation, denied
+
+NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+A, B = f"/subscriptions/{SUB_A}", f"/subscriptions/{SUB_B}"
+
+
+def storage(name: str, rg: str = "rg-data", sub: str = A) -> str:
+    return f"{sub}/resourceGroups/{rg}/providers/Microsoft.Storage/storageAccounts/{name}"
+
+
+def vault(name: str, sub: str = A) -> str:
+    return f"{sub}/resourceGroups/rg-sec/providers/Microsoft.KeyVault/vaults/{name}"
+
+
+def nsg(name: str, sub: str = A) -> str:
+    return f"{sub}/resourceGroups/rg-net/providers/Microsoft.Network/networkSecurityGroups/{name}"
+
+
+# check id -> the resources failing in the seeded estate
+EXPECTED_FAILURES = {
+    "azure.storage.secure_transfer_required": [storage("legacydata", "rg-legacy")],
+    "azure.storage.public_blob_access_disabled": [storage("legacydata", "rg-legacy")],
+    "azure.storage.min_tls_12": [storage("legacydata", "rg-legacy")],
+    "azure.storage.network_access_restricted": [storage("legacydata", "rg-legacy")],
+    "azure.storage.blob_soft_delete_enabled": [storage("legacydata", "rg-legacy")],
+    "azure.keyvault.purge_protection_enabled": [vault("kv-legacy")],
+    "azure.keyvault.soft_delete_enabled": [vault("kv-sandbox", B)],
+    "azure.keyvault.logging_enabled": [vault("kv-legacy")],
+    "azure.network.nsg_admin_ports_closed": [nsg("nsg-jump"), nsg("nsg-mgmt"), nsg("nsg-sandbox", B)],
+    "azure.subscription.defender_enabled": [B],
+    "azure.subscription.owners_limited": [B],
+    "azure.subscription.activity_log_exported": [B],
+    "azure.entra.mfa_required": [TENANT],
+    "azure.entra.users_mfa_registered": ["bob@example.com", "dave@example.com"],
+    "azure.entra.admins_mfa_registered": ["dave@example.com"],
+    "azure.entra.guest_accounts_active": [
+        "stale_ext#EXT#@example.onmicrosoft.com",
+        "never_ext#EXT#@example.onmicrosoft.com",
+    ],
+}
+
+FIXED_CONTROLS = {
+    "azure.storage.secure_transfer_required": {"A.8.24"},
+    "azure.storage.public_blob_access_disabled": {"A.8.3"},
+    "azure.storage.min_tls_12": {"A.8.24"},
+    "azure.keyvault.purge_protection_enabled": {"A.8.24", "A.8.13"},
+    "azure.network.nsg_admin_ports_closed": {"A.8.20"},
+    "azure.subscription.defender_enabled": {"A.8.7", "A.8.16"},
+    "azure.subscription.owners_limited": {"A.8.2"},
+    "azure.subscription.activity_log_exported": {"A.8.15"},
+    "azure.entra.mfa_required": {"A.8.5"},
+    "azure.entra.users_mfa_registered": {"A.8.5"},
+}
+
+
+@pytest.fixture
+def az(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[AzureImitation]:
+    imitation = AzureImitation(tmp_path)
+    imitation.use_environment(monkeypatch)
+    monkeypatch.setattr(azure_client, "RETRY_BACKOFF_FACTOR", 0.01)
+    monkeypatch.setattr(azure_client, "RETRY_TOTAL", 1)
+    populate(imitation)
+    yield imitation
+    imitation.stop()
+
+
+def test_every_fixed_check_exists_with_its_controls() -> None:
+    results = evaluate_connector_checks(AzureConnector, [], now=NOW)
+    assert set(EXPECTED_FAILURES) == set(results)
+    for check_id, controls in FIXED_CONTROLS.items():
+        assert controls <= set(results[check_id].check.definition.controls), check_id
+
+
+def test_checks_fail_on_the_seeded_estate_and_name_the_resources(az: AzureImitation) -> None:
+    results = evaluate_connector_checks(AzureConnector, collect_items(AzureConnector, az.settings()), now=NOW)
+    for check_id, failing in EXPECTED_FAILURES.items():
+        result = results[check_id]
+        assert (result.status, sorted(result.failing)) == ("fail", sorted(failing)), check_id
+        assert result.counts["error"] == 0, (check_id, result.findings)
+    messages = {f.message for f in results["azure.network.nsg_admin_ports_closed"].findings if f.status == "fail"}
+    assert "NSG nsg-sandbox allows SSH or RDP from the internet" in messages
+    owners = results["azure.subscription.owners_limited"]
+    assert [f.resource for f in owners.findings if f.status == "pass"] == [A]  # the mg-level Owner is not counted
+    assert [f.resource for f in results["azure.entra.users_mfa_registered"].findings if f.status == "pass"] == [
+        "alice@example.com"
+    ]
+    assert [f.resource for f in results["azure.entra.guest_accounts_active"].findings if f.status == "pass"] == [
+        "partner_ext#EXT#@example.onmicrosoft.com"
+    ]
+
+
+def test_checks_pass_once_the_estate_is_remediated(az: AzureImitation) -> None:
+    remediate(az)
+    results = evaluate_connector_checks(AzureConnector, collect_items(AzureConnector, az.settings()), now=NOW)
+    assert {check_id: r.status for check_id, r in results.items()} == dict.fromkeys(EXPECTED_FAILURES, "pass")
+    soft_delete = results["azure.storage.blob_soft_delete_enabled"]
+    assert storage("prodfiles") not in {f.resource for f in soft_delete.findings}  # FileStorage: out of scope
+
+
+def test_params_override_the_thresholds(az: AzureImitation) -> None:
+    collected = collect_items(AzureConnector, az.settings())
+    results = evaluate_connector_checks(
+        AzureConnector,
+        collected,
+        now=NOW,
+        params={
+            "azure.subscription.owners_limited": {"max_owners": 1},
+            "azure.entra.guest_accounts_active": {"max_inactive_days": 1000},
+        },
+    )
+    assert sorted(results["azure.subscription.owners_limited"].failing) == sorted([A, B])
+    assert results["azure.entra.guest_accounts_active"].status == "pass"
+
+
+def test_evidence_that_could_not_be_read_never_passes(az: AzureImitation) -> None:
+    az.graph.fail(
+        "GET",
+        r"/v1\.0/reports/authenticationMethods/userRegistrationDetails",
+        403,
+        body=denied("Authorization_RequestDenied"),
+    )
+    az.graph.fail("GET", r"/v1\.0/identity/conditionalAccess/policies", 403, body=denied("Authorization_RequestDenied"))
+    az.arm.fail("GET", rf"/subscriptions/{SUB_A}/providers/Microsoft\.Insights/diagnosticSettings", 403, body=denied())
+    az.premium = False
+    results = evaluate_connector_checks(AzureConnector, collect_items(AzureConnector, az.settings()), now=NOW)
+    for check_id in (
+        "azure.entra.users_mfa_registered",
+        "azure.entra.admins_mfa_registered",
+        "azure.entra.guest_accounts_active",
+        "azure.entra.mfa_required",
+    ):
+        assert results[check_id].status == "error", check_id
+    # Sub B still fails on evidence that was read; sub A's unreadable settings are an error, not a pass.
+    exported = results["azure.subscription.activity_log_exported"]
+    assert exported.status == "fail" and exported.failing == [B]
+    assert {f.resource: f.status for f in exported.findings}[A] == "error"
+
+
+def _tenant(security_defaults: object, policies: object) -> EvidenceItem:
+    return EvidenceItem(
+        "azure.entra.tenant",
+        TENANT,
+        {"tenant_id": TENANT, "security_defaults": security_defaults, "conditional_access_policies": policies},
+    )
+
+
+def _policy(state: str = "enabled", users: list[str] | None = None, grant: object = "mfa") -> dict[str, object]:
+    controls = (
+        None
+        if grant is None
+        else (
+            {"builtInControls": [], "authenticationStrength": {"id": "00000000-0000-0000-0000-000000000002"}}
+            if grant == "strength"
+            else {"builtInControls": [grant], "authenticationStrength": None}
+        )
+    )
+    return {
+        "displayName": "p",
+        "state": state,
+        "grantControls": controls,
+        "conditions": {"users": {"includeUsers": users or ["All"]}},
+    }
+
+
+@pytest.mark.parametrize(
+    ("item", "status"),
+    [
+        (_tenant({"isEnabled": True}, []), "pass"),
+        (_tenant({"isEnabled": True}, None), "pass"),
+        (_tenant({"isEnabled": False}, [_policy()]), "pass"),
+        (_tenant({"isEnabled": False}, [_policy(grant="strength")]), "pass"),
+        (_tenant(None, [_policy()]), "pass"),
+        (_tenant({"isEnabled": False}, []), "fail"),
+        (_tenant({"isEnabled": False}, [_policy(state="disabled")]), "fail"),
+        (_tenant({"isEnabled": False}, [_policy(users=["4b1f..."])]), "fail"),
+        (_tenant({"isEnabled": False}, [_policy(grant="block")]), "fail"),
+        (_tenant({"isEnabled": False}, [_policy(grant=None)]), "fail"),
+    ],
+)
+def test_mfa_required_cases(item: EvidenceItem, status: str) -> None:
+    assert evaluate_connector_checks(AzureConnector, [item], now=NOW)["azure.entra.mfa_required"].status == status
+
+
+def _nsg(*rules: dict[str, object]) -> EvidenceItem:
+    from connectors.azure.arm import inbound_allow_rules
+
+    raw = [
+        {"name": f"r{i}", "properties": {"direction": "Inbound", "access": "Allow", "protocol": "Tcp", **r}}
+        for i, r in enumerate(rules)
+    ]
+    return EvidenceItem(
+        "azure.network.nsg",
+        nsg("n"),
+        {"name": "n", "properties": {"securityRules": raw}, "inbound_allow_rules": inbound_allow_rules(raw)},
+    )
+
+
+@pytest.mark.parametrize(
+    ("item", "status"),
+    [
+        (_nsg({"sourceAddressPrefix": "*", "destinationPortRange": "*"}), "fail"),
+        (_nsg({"sourceAddressPrefix": "Internet", "destinationPortRange": "3389"}), "fail"),
+        (_nsg({"sourceAddressPrefix": "::/0", "destinationPortRange": "1-1024", "protocol": "*"}), "fail"),
+        (_nsg({"sourceAddressPrefixes": ["10.0.0.0/8", "0.0.0.0/0"], "destinationPortRanges": ["22"]}), "fail"),
+        (_nsg({"sourceAddressPrefix": "*", "destinationPortRange": "22", "direction": "Outbound"}), "pass"),
+        (_nsg({"sourceAddressPrefix": "*", "destinationPortRange": "22", "access": "Deny"}), "pass"),
+        (_nsg({"sourceAddressPrefix": "*", "destinationPortRange": "*", "protocol": "Icmp"}), "pass"),
+        (_nsg({"sourceAddressPrefix": "VirtualNetwork", "destinationPortRange": "22"}), "pass"),
+        (_nsg({"sourceAddressPrefix": "*", "destinationPortRange": "23-3388"}), "pass"),
+        (_nsg(), "pass"),
+    ],
+)
+def test_nsg_admin_port_cases(item: EvidenceItem, status: str) -> None:
+    result = evaluate_connector_checks(AzureConnector, [item], now=NOW)["azure.network.nsg_admin_ports_closed"]
+    assert result.status == status
+
+
+def test_a_failed_kind_without_items_is_an_error() -> None:
+    results = evaluate_connector_checks(
+        AzureConnector, [CollectionError("azure.storage.account", "subscription x: 403 AuthorizationFailed")], now=NOW
+    )
+    assert results["azure.storage.secure_transfer_required"].status == "error"
+    assert results["azure.keyvault.purge_protection_enabled"].status == "not_applicable"
+
+
+def test_the_demo_estate_shows_each_check_passing_or_failing() -> None:
+    estate = list(AzureConnector.simulated_estate(NOW))
+    assert estate == list(AzureConnector.simulated_estate(NOW))  # deterministic
+    assert {r.kind for r in estate} <= AzureConnector.kind_names()
+    results = evaluate_connector_checks(AzureConnector, estate, now=NOW)
+    statuses = {check_id: r.status for check_id, r in results.items()}
+    assert set(statuses.values()) == {"pass", "fail"}
+    assert statuses["azure.network.nsg_admin_ports_closed"] == "fail"
+    assert statuses["azure.entra.mfa_required"] == "pass"
+    for result in results.values():
+        assert result.counts["error"] == 0, result.check.id

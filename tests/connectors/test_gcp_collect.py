@@ -1,0 +1,309 @@
+"""The GCP connector through google-auth and google-cloud-resource-manager against the local imitation.
+
+Nothing is patched: the connector loads a generated service-account key through ADC, gets tokens
+from the imitation's token endpoint, and reads every API over real HTTP.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+from stub import Stub
+
+from collector.testing import collect_items, evaluate_connector_checks
+from connectors.base import CollectionError, ConnectorError, EvidenceItem
+from connectors.gcp import GcpConnector
+from connectors.gcp.settings import GcpSettings
+from connectors.gcp.transport import READ_ONLY_SCOPE, RetryPolicy
+
+from .gcp_estate import NOW, ORG, audit_all, seed
+from .gcp_imitation import GcpImitation, google_error
+
+Records = list[EvidenceItem | CollectionError]
+
+
+class Sleeps(list[float]):
+    """Stands in for time.sleep in the retry policy: records the waits instead of sleeping."""
+
+    def __call__(self, seconds: float) -> None:
+        self.append(seconds)
+
+
+@pytest.fixture
+def sleeps(monkeypatch: pytest.MonkeyPatch) -> Sleeps:
+    recorded = Sleeps()
+    policy = RetryPolicy(attempts=4, initial_delay=0.0, max_delay=0.0, sleep=recorded)
+    monkeypatch.setattr(GcpConnector, "retry_policy", policy)
+    return recorded
+
+
+@pytest.fixture
+def gcp(stub: Stub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sleeps: Sleeps) -> Iterator[GcpImitation]:
+    imitation = seed(GcpImitation(stub).install())
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(imitation.write_key_file(tmp_path)))
+    yield imitation
+
+
+def run(gcp: GcpImitation, **settings: object) -> Records:
+    config: dict[str, object] = {"api_endpoint": gcp.stub.base_url, **settings}
+    if "projects" not in settings:
+        config.setdefault("organization_id", "1000")
+    return collect_items(GcpConnector, config)
+
+
+def items(records: Records, kind: str) -> dict[str, EvidenceItem]:
+    return {r.id: r for r in records if isinstance(r, EvidenceItem) and r.kind == kind}
+
+
+def errors(records: Records, kind: str | None = None) -> list[str]:
+    return [r.message for r in records if isinstance(r, CollectionError) and kind in (None, r.kind)]
+
+
+def test_walks_the_organization_through_folders_and_pages(gcp: GcpImitation) -> None:
+    records = run(gcp)
+
+    assert errors(records) == []
+    assert set(items(records, "gcp.organization")) == {ORG}
+    # folders/21 is nested under folders/11; folders/99 is being deleted
+    assert set(items(records, "gcp.folder")) == {"folders/11", "folders/12", "folders/13", "folders/21"}
+    assert set(items(records, "gcp.project")) == {
+        "projects/prod-app",
+        "projects/prod-data-lake",
+        "projects/dev-sandbox",
+        "projects/shared-net",
+        "projects/org-admin",
+    }  # retired-app is DELETE_REQUESTED
+    assert len(items(records, "gcp.compute.firewall")) == 5  # 3 pages of at most 2
+    assert set(items(records, "gcp.storage.bucket")) == {
+        "projects/_/buckets/prod-app-assets",
+        "projects/_/buckets/prod-app-public-web",
+        "projects/_/buckets/prod-app-logs",
+    }
+    # every list was read to the end, page by page, through both the client library and plain REST
+    paged = [r for r in gcp.stub.log if r.query.get("pageToken")]
+    assert {r.path for r in paged} >= {
+        "/v3/folders",
+        "/compute/v1/projects/shared-net/global/firewalls",
+        "/storage/v1/b",
+    }
+    # the REST services authenticated with a token from the key's token_uri, read-only scope
+    assert gcp.issued_tokens and set(gcp.issued_tokens.values()) == {READ_ONLY_SCOPE}
+    assert all(r.method in ("GET", "POST") for r in gcp.stub.log)
+    assert {r.path.rsplit(":", 1)[-1] for r in gcp.stub.log if r.method == "POST" and r.path != "/token"} == {
+        "getIamPolicy"
+    }
+
+
+def test_item_shapes_keep_raw_fields_and_joins(gcp: GcpImitation) -> None:
+    records = run(gcp)
+    project = items(records, "gcp.project")["projects/prod-app"].data
+    assert project["name"] == "projects/201" and project["projectId"] == "prod-app"
+    assert project["project_number"] == "201" and project["parent"] == "folders/11"
+    assert {"role": "roles/viewer", "members": ["allUsers"]} in project["iam_policy"]["bindings"]
+    assert project["ancestors"] == ["folders/11", ORG]
+    assert project["disabled_services"] == []
+
+    bucket = items(records, "gcp.storage.bucket")["projects/_/buckets/prod-app-public-web"].data
+    assert bucket["iam_policy"]["bindings"] == [{"role": "roles/storage.objectViewer", "members": ["allUsers"]}]
+    assert bucket["encryption"] is None and bucket["project_id"] == "prod-app"
+
+    account = items(records, "gcp.iam.service_account")[
+        "projects/prod-app/serviceAccounts/ci@prod-app.iam.gserviceaccount.com"
+    ].data
+    assert [k["name"].rsplit("/", 1)[1] for k in account["keys"]] == ["k-old"]  # system-managed keys excluded
+
+    rule = items(records, "gcp.compute.firewall")["projects/shared-net/global/firewalls/allow-rdp-range"].data
+    assert rule["allowed_port_ranges"] == [{"protocol": "tcp", "from": 3000, "to": 4000}]
+    internal = items(records, "gcp.compute.firewall")["projects/shared-net/global/firewalls/allow-internal"].data
+    assert internal["allowed_port_ranges"] == [{"protocol": "all", "from": 0, "to": 65535}]
+
+
+def test_organization_audit_config_is_inherited_by_every_project(gcp: GcpImitation) -> None:
+    records = run(gcp)
+    lake = items(records, "gcp.project")["projects/prod-data-lake"].data
+    assert lake["iam_policy"]["auditConfigs"] == []
+    assert lake["ancestors"] == ["folders/21", "folders/11", ORG]
+    assert lake["inherited_audit_configs"] == [{"source": ORG, **audit_all("ADMIN_READ", "DATA_READ", "DATA_WRITE")}]
+
+    result = evaluate_connector_checks(GcpConnector, records, now=NOW)["gcp.project.audit_logging_enabled"]
+    assert result.status == "pass" and result.counts["pass"] == 5
+
+
+def test_audit_logging_fails_without_an_inherited_or_own_config(gcp: GcpImitation) -> None:
+    gcp.policies[ORG]["auditConfigs"] = [audit_all("DATA_READ")]  # DATA_WRITE missing org-wide
+    gcp.policies["folders/11"]["auditConfigs"] = [audit_all("DATA_WRITE")]  # completes it for prod only
+    records = run(gcp)
+
+    result = evaluate_connector_checks(GcpConnector, records, now=NOW)["gcp.project.audit_logging_enabled"]
+    assert result.status == "fail"
+    assert sorted(result.failing) == ["projects/dev-sandbox", "projects/org-admin", "projects/shared-net"]
+
+
+def test_service_disabled_is_a_fact_about_the_project_not_an_error(gcp: GcpImitation) -> None:
+    records = run(gcp)
+
+    assert errors(records, "gcp.sql.instance") == []
+    lake = items(records, "gcp.project")["projects/prod-data-lake"].data
+    assert lake["disabled_services"] == [
+        {
+            "service": "sqladmin.googleapis.com",
+            "evidence_kinds": ["gcp.sql.instance"],
+            "reason": "SERVICE_DISABLED",
+            "message": "sqladmin API has not been used in project prod-data-lake before or it is disabled.",
+        }
+    ]
+    assert not [i for i in items(records, "gcp.sql.instance").values() if i.data["project_id"] == "prod-data-lake"]
+
+
+def test_throttling_is_retried_honouring_retry_after(gcp: GcpImitation, sleeps: Sleeps) -> None:
+    gcp.stub.fail("GET", r"/compute/v1/projects/shared-net/global/firewalls", 429, headers={"Retry-After": "7"})
+    gcp.stub.fail("POST", r"/v3/projects/201:getIamPolicy", 429, headers={"Retry-After": "3"})
+    gcp.stub.fail("GET", r"/v3/folders", 503)
+    records = run(gcp)
+
+    assert errors(records) == []
+    assert len(items(records, "gcp.compute.firewall")) == 5
+    assert items(records, "gcp.project")["projects/prod-app"].data["iam_policy"]["bindings"]
+    assert 7 in sleeps and 3 in sleeps  # the server's waits, for plain REST and for the client library
+    assert gcp.stub.count("POST", r"/v3/projects/201:getIamPolicy") == 2
+
+
+def test_throttling_past_the_retries_is_an_error_for_that_kind(gcp: GcpImitation) -> None:
+    _, _, quota = google_error(
+        429, "RESOURCE_EXHAUSTED", "Quota exceeded for quota metric 'Queries'.", "RATE_LIMIT_EXCEEDED"
+    )
+    gcp.stub.fail("GET", r"/v1/projects/prod-app/instances", 429, times=10, headers={"Retry-After": "1"}, body=quota)
+    records = run(gcp)
+
+    assert errors(records) == [
+        "projects/prod-app: sqladmin.googleapis.com: 429 RATE_LIMIT_EXCEEDED: "
+        "Quota exceeded for quota metric 'Queries'."
+    ]
+    assert items(records, "gcp.sql.instance") == {}
+    assert gcp.stub.count("GET", r"/v1/projects/prod-app/instances") == 4  # the policy's 4 attempts
+
+
+def test_permission_denial_is_an_error_for_that_kind_only(gcp: GcpImitation) -> None:
+    gcp.denied.add(("compute", "shared-net"))
+    records = run(gcp)
+
+    assert errors(records) == [
+        "projects/shared-net: compute.googleapis.com: 403 IAM_PERMISSION_DENIED: "
+        "The caller does not have permission on shared-net"
+    ]
+    assert items(records, "gcp.compute.firewall") == {}
+    assert len(items(records, "gcp.storage.bucket")) == 3 and len(items(records, "gcp.project")) == 5
+    results = evaluate_connector_checks(GcpConnector, records, now=NOW)
+    assert results["gcp.compute.firewall_admin_ports_closed"].status == "error"
+    assert results["gcp.storage.bucket_not_public"].status == "fail"
+
+
+def test_denied_later_page_is_an_error_never_a_shorter_list(gcp: GcpImitation) -> None:
+    gcp.broken_later_pages.add("shared-net")
+    records = run(gcp)
+
+    assert items(records, "gcp.compute.firewall") == {}
+    assert len(errors(records, "gcp.compute.firewall")) == 1
+
+
+def test_denied_bucket_policy_keeps_the_bucket_and_reports_the_gap(gcp: GcpImitation) -> None:
+    gcp.denied.add(("storage", "prod-app-logs"))
+    records = run(gcp)
+
+    assert items(records, "gcp.storage.bucket")["projects/_/buckets/prod-app-logs"].data["iam_policy"] is None
+    assert len(errors(records, "gcp.storage.bucket")) == 1
+    result = evaluate_connector_checks(GcpConnector, records, now=NOW)["gcp.storage.bucket_not_public"]
+    assert result.status == "fail" and result.failing == ["projects/_/buckets/prod-app-public-web"]
+    assert [f.resource for f in result.findings if f.status == "error"] == ["projects/_/buckets/prod-app-logs"]
+
+
+def test_service_account_deleted_before_its_keys_are_read_is_gone(gcp: GcpImitation) -> None:
+    records = run(gcp)
+
+    accounts = items(records, "gcp.iam.service_account")
+    assert not [a for a in accounts if a.startswith("projects/prod-app/serviceAccounts/gone@")]
+    assert errors(records, "gcp.iam.service_account") == []
+    assert gcp.stub.count("GET", r"/v1/projects/prod-app/serviceAccounts/gone@.*/keys") == 1
+
+
+def test_unreadable_ancestor_policy_leaves_audit_logging_undecided(gcp: GcpImitation) -> None:
+    gcp.denied.add(("resourcemanager", "folders/21"))
+    records = run(gcp)
+
+    assert errors(records, "gcp.folder") == [
+        "folders/21: getIamPolicy: 403 IAM_PERMISSION_DENIED: Permission 'getIamPolicy' denied on 'folders/21'"
+    ]
+    assert errors(records, "gcp.project") == [
+        "projects/prod-data-lake: audit configs of ancestor folders/21: 403 IAM_PERMISSION_DENIED: "
+        "Permission 'getIamPolicy' denied on 'folders/21'"
+    ]
+    assert items(records, "gcp.folder")["folders/21"].data["iam_policy"] is None
+    results = evaluate_connector_checks(GcpConnector, records, now=NOW)
+    assert results["gcp.project.audit_logging_enabled"].status == "error"
+
+
+def test_explicit_projects_read_their_ancestors_for_audit_configs(gcp: GcpImitation) -> None:
+    records = run(gcp, projects=["prod-data-lake", "dev-sandbox"])
+
+    assert errors(records) == []
+    assert set(items(records, "gcp.project")) == {"projects/prod-data-lake", "projects/dev-sandbox"}
+    assert items(records, "gcp.organization") == {} and items(records, "gcp.folder") == {}
+    lake = items(records, "gcp.project")["projects/prod-data-lake"].data
+    assert [c["source"] for c in lake["inherited_audit_configs"]] == [ORG]
+    assert gcp.stub.count("GET", r"/v3/folders") == 0  # no hierarchy walk, only gets up the parent chain
+
+
+def test_unknown_project_is_an_error_for_its_kinds(gcp: GcpImitation) -> None:
+    records = run(gcp, projects=["prod-app", "no-such-project"])
+
+    assert set(items(records, "gcp.project")) == {"projects/prod-app"}
+    failed = {r.kind for r in records if isinstance(r, CollectionError)}
+    assert failed == {k.name for k in GcpConnector.evidence_kinds} - {"gcp.organization", "gcp.folder"}
+
+
+def test_private_key_and_tokens_never_reach_the_evidence(gcp: GcpImitation, tmp_path: Path) -> None:
+    gcp.denied.add(("compute", "shared-net"))
+    records = run(gcp)
+    key = json.loads((tmp_path / "gcp-key.json").read_text())["private_key"]
+    dumped = json.dumps([getattr(r, "data", None) or r.message for r in records])
+    secret_line = key.splitlines()[5]
+    assert secret_line not in dumped and "PRIVATE KEY" not in dumped
+    assert not any(token in dumped for token in gcp.issued_tokens)
+
+
+def test_missing_credentials_fail_with_one_clear_line(stub: Stub) -> None:
+    with pytest.raises(ConnectorError, match="no Application Default Credentials"):
+        collect_items(GcpConnector, {"organization_id": "1000", "api_endpoint": stub.base_url})
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {},
+        {"organization_id": "1000", "projects": ["prod-app"]},
+        {"organization_id": "example.com"},
+        {"projects": ["Not_A_Project"]},
+        {"projects": ["prod-app"], "api_endpoint": "127.0.0.1:9"},
+        {"projects": ["prod-app"], "token": "x"},
+    ],
+)
+def test_invalid_settings_are_rejected(settings: dict[str, object]) -> None:
+    with pytest.raises(ValidationError):
+        GcpSettings.model_validate(settings)
+
+
+def test_label_names_the_scope() -> None:
+    assert GcpConnector.label(GcpSettings(organization_id="organizations/1000")) == "gcp:organizations/1000"
+    assert GcpConnector.label(GcpSettings(projects=["prod-app"])) == "gcp:prod-app"
+
+
+def test_importing_the_connector_loads_no_google_library() -> None:
+    code = "import sys, connectors.gcp; print(sorted(m for m in sys.modules if m.startswith('google')))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
