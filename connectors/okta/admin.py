@@ -1,0 +1,89 @@
+"""Admin role assignments: who holds SUPER_ADMIN and the other administrator roles."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from .client import Api, OktaApiError, next_cursor
+
+ROLE_FIELDS = ("id", "type", "label", "status", "assignmentType", "created", "lastUpdated")
+
+
+async def list_role_assignees(api: Api, page_limit: int) -> list[str]:
+    """User ids with at least one role (GET /api/v1/iam/assignees/users: ``{value: [...], _links: {next}}``)."""
+    ids: list[str] = []
+    after: str | None = None
+    while True:
+        params: dict[str, Any] = {"limit": min(page_limit, 100)}
+        if after:
+            params["after"] = after
+        body, headers = await api.get("/api/v1/iam/assignees/users", params)
+        if not isinstance(body, dict) or not isinstance(body.get("value"), list):
+            raise OktaApiError(None, "/api/v1/iam/assignees/users: unexpected answer shape")
+        ids.extend(entry["id"] for entry in body["value"] if isinstance(entry, dict) and entry.get("id"))
+        next_after = next_cursor(headers.getall("Link", [])) or _body_next(body)
+        if not next_after or not body["value"]:
+            return ids
+        if next_after == after:
+            raise OktaApiError(None, "/api/v1/iam/assignees/users: the next-page cursor did not advance")
+        after = next_after
+
+
+def _body_next(body: dict[str, Any]) -> str | None:
+    href = ((body.get("_links") or {}).get("next") or {}).get("href")
+    if not href:
+        return None
+    values = parse_qs(urlsplit(href).query).get("after")
+    if not values:
+        raise OktaApiError(None, f"next link without an after cursor: {href}")
+    return values[0]
+
+
+async def read_role_assignments(api: Api, page_limit: int, concurrency: int) -> dict[str, list[dict[str, Any]]]:
+    """User id -> the roles assigned to the user (directly or through a group). Raises OktaApiError."""
+    assignees = await list_role_assignees(api, page_limit)
+    semaphore = asyncio.Semaphore(concurrency)
+
+    async def roles_of(user_id: str) -> tuple[str, list[dict[str, Any]] | None]:
+        async with semaphore:
+            try:
+                body = await api.get_all(f"/api/v1/users/{user_id}/roles")
+            except OktaApiError as exc:
+                if exc.status == 404:  # deleted since the assignee listing: holds nothing any more
+                    return user_id, None
+                raise
+        return user_id, [{name: role.get(name) for name in ROLE_FIELDS} for role in body if isinstance(role, dict)]
+
+    results = await asyncio.gather(*(roles_of(user_id) for user_id in dict.fromkeys(assignees)))
+    return {user_id: roles for user_id, roles in results if roles is not None}
+
+
+def role_types_by_user(assignments: dict[str, list[dict[str, Any]]]) -> dict[str, list[str]]:
+    return {
+        user_id: sorted({str(role["type"]) for role in roles if role.get("type")})
+        for user_id, roles in assignments.items()
+    }
+
+
+def admin_aggregate(
+    org: str, assignments: dict[str, list[dict[str, Any]]], users_by_id: dict[str, dict[str, Any]]
+) -> dict[str, Any]:
+    """The org-level item: assignees with their roles, holders per role type, the SUPER_ADMIN holders."""
+    assignees = []
+    holders: dict[str, list[str]] = {}
+    for user_id, roles in sorted(assignments.items()):
+        user = users_by_id.get(user_id) or {}
+        login = (user.get("profile") or {}).get("login") or user_id
+        assignees.append({"user_id": user_id, "login": login, "user_status": user.get("status"), "roles": roles})
+        for role_type in sorted({str(role["type"]) for role in roles if role.get("type")}):
+            holders.setdefault(role_type, []).append(login)
+    super_admins = sorted(holders.get("SUPER_ADMIN", []))
+    return {
+        "host": org,
+        "assignees": assignees,
+        "holders_by_role": {role: sorted(logins) for role, logins in sorted(holders.items())},
+        "super_admins": super_admins,
+        "super_admin_count": len(super_admins),
+    }

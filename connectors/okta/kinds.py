@@ -1,0 +1,140 @@
+"""The evidence kinds the Okta connector yields, with the fields checks may rely on."""
+
+from __future__ import annotations
+
+from connectors.base import EvidenceKind
+
+USER = "okta.user"
+GROUP = "okta.group"
+POLICY = "okta.policy"
+ORG = "okta.org"
+ADMIN_ROLES = "okta.admin.role_assignments"
+AUTHENTICATOR = "okta.authenticator"
+APPLICATION = "okta.application"
+
+EVIDENCE_KINDS = (
+    EvidenceKind(
+        USER,
+        id_field="login",
+        description="One user (GET /api/v1/users, plus DEPROVISIONED users), joined with the user's factors "
+        "(GET /api/v1/users/{id}/factors) and the admin roles the user holds. On re-runs factors are fetched "
+        "only for users the System Log names; the others carry the previous run's factors over.",
+        fields={
+            "login": "profile.login (the item id)",
+            "id": "Okta user id (00u...)",
+            "status": "STAGED | PROVISIONED | ACTIVE | RECOVERY | PASSWORD_EXPIRED | LOCKED_OUT | SUSPENDED | "
+            "DEPROVISIONED",
+            "created": "creation time (ISO-8601)",
+            "activated": "activation time, null when never activated",
+            "statusChanged": "time of the last status change, or null",
+            "lastLogin": "last sign-in, null when never signed in",
+            "lastUpdated": "last change of the user object",
+            "passwordChanged": "last password change, or null",
+            "profile": "the user's profile as returned by Okta",
+            "factors": "[{id, factorType, provider, vendorName, status, created, lastUpdated, profile}] "
+            "(status ACTIVE | PENDING_ACTIVATION | ...); null when not fetched (DEPROVISIONED) or unreadable",
+            "factors_source": "fresh | carried_over | not_fetched | error",
+            "factors_from_run": "id of the run that fetched the factors (null when not fetched)",
+            "admin_roles": "admin role types the user holds (e.g. SUPER_ADMIN), [] for none; null when the "
+            "role assignments could not be read",
+            "org": "the Okta org host",
+        },
+    ),
+    EvidenceKind(
+        GROUP,
+        id_field="id",
+        description="A group (GET /api/v1/groups).",
+        fields={
+            "id": "Okta group id (the item id)",
+            "type": "OKTA_GROUP | APP_GROUP | BUILT_IN",
+            "profile": "{name, description}",
+            "created": "creation time",
+            "lastMembershipUpdated": "last membership change",
+            "org": "the Okta org host",
+        },
+    ),
+    EvidenceKind(
+        POLICY,
+        id_field="id",
+        description="A password, MFA enrollment, global session (OKTA_SIGN_ON) or authentication "
+        "(ACCESS_POLICY) policy (GET /api/v1/policies?type=...) with its rules (GET /api/v1/policies/{id}/rules). "
+        "Classic Engine and Identity Engine shapes are kept as returned.",
+        fields={
+            "id": "policy id (the item id)",
+            "type": "PASSWORD | MFA_ENROLL | OKTA_SIGN_ON | ACCESS_POLICY",
+            "name": "policy name",
+            "status": "ACTIVE | INACTIVE",
+            "priority": "evaluation order",
+            "system": "true for Okta's default policy",
+            "conditions": "who the policy applies to",
+            "settings": "PASSWORD: {password: {complexity: {minLength, ...}, age: {maxAgeDays, historyCount, "
+            "minAgeMinutes}, lockout: {maxAttempts, ...}}}; MFA_ENROLL: {type: FACTORS, factors: {...}} (Classic) "
+            "or {type: AUTHENTICATORS, authenticators: [...]} (Identity Engine)",
+            "rules": "the policy's rules as returned (actions.signon for OKTA_SIGN_ON: {access, requireFactor, "
+            "session: {maxSessionIdleMinutes, maxSessionLifetimeMinutes, usePersistentCookie}}; "
+            "actions.appSignOn for ACCESS_POLICY: {access, verificationMethod: {factorMode, type, ...}}); "
+            "null when the rules could not be read",
+            "authenticator_enrollment": "MFA_ENROLL only: [{key, enroll}] from either shape "
+            "(enroll: REQUIRED | OPTIONAL | NOT_ALLOWED)",
+            "org": "the Okta org host",
+        },
+    ),
+    EvidenceKind(
+        ORG,
+        id_field="host",
+        description="The organization as a whole: the facts org-level checks need, such as every MFA "
+        "enrollment policy with the authenticators it requires.",
+        fields={
+            "host": "the Okta org host (the item id)",
+            "org_url": "the org URL",
+            "mfa_enroll_policies": "[{id, name, status, priority, system, authenticator_enrollment: [{key, enroll}]}]",
+        },
+    ),
+    EvidenceKind(
+        ADMIN_ROLES,
+        id_field="host",
+        description="Who holds which admin role (GET /api/v1/iam/assignees/users, then GET "
+        "/api/v1/users/{id}/roles for each assignee; roles granted through a group are included).",
+        fields={
+            "host": "the Okta org host (the item id)",
+            "assignees": "[{user_id, login, user_status, roles: [{id, type, label, status, assignmentType}]}]",
+            "holders_by_role": "{role type: [logins]}",
+            "super_admins": "logins holding SUPER_ADMIN",
+            "super_admin_count": "number of users holding SUPER_ADMIN",
+        },
+    ),
+    EvidenceKind(
+        AUTHENTICATOR,
+        id_field="id",
+        description="An authenticator (GET /api/v1/authenticators; Identity Engine orgs).",
+        fields={
+            "id": "authenticator id (the item id)",
+            "key": "okta_password | okta_verify | webauthn | phone_number | ...",
+            "type": "password | app | security_key | phone | email | ...",
+            "status": "ACTIVE | INACTIVE",
+            "settings": "authenticator settings as returned",
+            "org": "the Okta org host",
+        },
+    ),
+    EvidenceKind(
+        APPLICATION,
+        id_field="id",
+        description="An application integration (GET /api/v1/apps). Secrets in credentials are removed.",
+        fields={
+            "id": "app id (the item id)",
+            "name": "app name (catalog key)",
+            "label": "display name",
+            "status": "ACTIVE | INACTIVE",
+            "signOnMode": "SAML_2_0 | OPENID_CONNECT | BOOKMARK | ...",
+            "created": "creation time",
+            "org": "the Okta org host",
+        },
+    ),
+)
+
+PERMISSIONS = (
+    "API token of an admin with the Read-Only Administrator role (tokens act with their creator's rights)",
+    "or an OAuth 2.0 service app (private_key_jwt) granted the scopes okta.users.read okta.groups.read "
+    "okta.factors.read okta.policies.read okta.roles.read okta.authenticators.read okta.apps.read okta.logs.read "
+    "and the Read-Only Administrator role",
+)

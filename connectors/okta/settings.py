@@ -1,0 +1,86 @@
+"""Configuration of one Okta organization (CONTRACT §2 keys plus OAuth service-app auth and tuning)."""
+
+from __future__ import annotations
+
+from ipaddress import ip_address
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+
+from connectors.base import ConnectorSettings
+
+LOOPBACK_HOSTS = frozenset({"localhost"})
+DEFAULT_SCOPES = (
+    "okta.users.read",
+    "okta.groups.read",
+    "okta.factors.read",
+    "okta.policies.read",
+    "okta.roles.read",
+    "okta.authenticators.read",
+    "okta.apps.read",
+    "okta.logs.read",
+)
+
+
+def is_loopback(host: str | None) -> bool:
+    """127.0.0.0/8, ::1 and localhost: the only hosts allowed over plain http (local test servers)."""
+    if not host:
+        return False
+    if host.lower() in LOOPBACK_HOSTS:
+        return True
+    try:
+        return ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class OktaSettings(ConnectorSettings):
+    """Authenticate with an API token (SSWS) or as an OAuth 2.0 service app with a private key."""
+
+    org_url: str = Field(min_length=1)
+    token: SecretStr | None = None
+    # OAuth service app: the private key never sits in the config file, only the NAME of the variable holding it.
+    client_id: str | None = None
+    private_key_env: str | None = None
+    key_id: str | None = None
+    scopes: tuple[str, ...] = DEFAULT_SCOPES
+    # Re-runs fetch factors only for users the System Log names; a full sweep at least this often.
+    full_sweep_days: int = Field(default=7, ge=0, le=90)
+    factor_concurrency: int = Field(default=8, ge=1, le=50)
+    page_limit: int = Field(default=200, ge=1, le=200)
+    # Retry and pacing. Production defaults follow Okta's rate-limit guidance; tests lower the waits to ~0.
+    max_retries: int = Field(default=4, ge=0)
+    retry_backoff: float = Field(default=2.0, ge=0)
+    max_rate_limit_wait: float = Field(default=120.0, ge=0)
+    rate_limit_reserve: int = Field(default=5, ge=0)
+    request_timeout: float = Field(default=30.0, gt=0)
+
+    @field_validator("org_url")
+    @classmethod
+    def _https_unless_loopback(cls, value: str) -> str:
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("https", "http") or not parts.hostname:
+            raise ValueError("org_url must be an absolute URL such as https://example.okta.com")
+        if parts.scheme == "http" and not is_loopback(parts.hostname):
+            raise ValueError("org_url must use https (plain http is accepted only for loopback test servers)")
+        if parts.path.strip("/") or parts.query or parts.fragment:
+            raise ValueError("org_url must be the organization's base URL, without a path")
+        return f"{parts.scheme}://{parts.netloc}"
+
+    @model_validator(mode="after")
+    def _one_auth_method(self) -> OktaSettings:
+        if self.token is not None and (self.client_id is not None or self.private_key_env is not None):
+            raise ValueError("set either token or client_id/private_key_env, not both")
+        if self.token is None and (self.client_id is None or self.private_key_env is None):
+            raise ValueError("set token, or both client_id and private_key_env (OAuth service app)")
+        if self.token is not None and not self.token.get_secret_value().strip():
+            raise ValueError("token is empty")
+        return self
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.org_url).netloc
+
+    @property
+    def is_loopback(self) -> bool:
+        return is_loopback(urlsplit(self.org_url).hostname)
