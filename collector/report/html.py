@@ -37,9 +37,13 @@ details{border:1px solid #e3e3e3;border-radius:.4rem;margin:.4rem 0;padding:.3re
 """
 
 
-def _badge(status: str) -> str:
+CONNECTOR_COLOURS = {"ok": COLOURS["pass"], "partial": COLOURS["not_assessed"], "error": COLOURS["fail"]}
+
+
+def _badge(status: str, colour: str | None = None) -> str:
     label = status.replace("_", " ")
-    return f'<span class="badge status-{status}" style="background:{COLOURS.get(status, "#666")}">{label}</span>'
+    background = colour or COLOURS.get(status, "#666")
+    return f'<span class="badge status-{status}" style="background:{background}">{label}</span>'
 
 
 def _theme_counts(report: dict[str, Any]) -> dict[str, dict[str, int]]:
@@ -147,7 +151,7 @@ def render_html(report: dict[str, Any], history: list[dict[str, Any]] | None = N
         f'<div class="card" id="summary-{s}"><b>{summary[s]}</b>{s.replace("_", " ")}</div>' for s in STATUSES
     )
     connector_rows = "".join(
-        f"<tr><td>{escape(c['name'])}</td><td>{_badge(c['status'] if c['status'] != 'ok' else 'pass')}</td>"
+        f"<tr><td>{escape(c['name'])}</td><td>{_badge(c['status'], CONNECTOR_COLOURS.get(c['status']))}</td>"
         f"<td>{c['evidence_items']}</td><td>{'<br>'.join(escape(e) for e in c['errors'][:20])}</td></tr>"
         for c in run["connectors"]
     )
