@@ -1,0 +1,98 @@
+"""Network, compute and data-store facts per region: EC2 (EBS default, security groups, VPCs), KMS, RDS."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from connectors.base import CollectionError, EvidenceItem
+
+from .session import Account, ClientFactory, aws_exceptions, error_code, paginate, plain
+
+
+def _scoped(raw: dict[str, Any], account: Account, region: str) -> dict[str, Any]:
+    data = plain(raw)
+    data.update(account_id=account.account_id, region=region)
+    return dict(data)
+
+
+def collect_ebs_default(factory: ClientFactory, account: Account, region: str) -> list[EvidenceItem | CollectionError]:
+    ec2 = factory.client(account, "ec2", region)
+    data = {
+        "id": f"{account.account_id}/{region}",
+        "account_id": account.account_id,
+        "region": region,
+        "EbsEncryptionByDefault": bool(ec2.get_ebs_encryption_by_default().get("EbsEncryptionByDefault")),
+    }
+    return [EvidenceItem("aws.ec2.region", f"{account.account_id}/{region}", data)]
+
+
+def collect_security_groups(
+    factory: ClientFactory, account: Account, region: str
+) -> list[EvidenceItem | CollectionError]:
+    ec2 = factory.client(account, "ec2", region)
+    items: list[EvidenceItem | CollectionError] = []
+    for group in paginate(ec2, "describe_security_groups", "SecurityGroups"):
+        data = _scoped(group, account, region)
+        arn = data.get("SecurityGroupArn") or (
+            f"arn:{account.partition}:ec2:{region}:{account.account_id}:security-group/{group['GroupId']}"
+        )
+        data["SecurityGroupArn"] = arn
+        data.setdefault("IpPermissions", [])
+        data.setdefault("IpPermissionsEgress", [])
+        items.append(EvidenceItem("aws.ec2.security_group", arn, data))
+    return items
+
+
+def collect_vpcs(factory: ClientFactory, account: Account, region: str) -> list[EvidenceItem | CollectionError]:
+    ec2 = factory.client(account, "ec2", region)
+    flow_logs: dict[str, list[dict[str, Any]]] = {}
+    for flow_log in paginate(ec2, "describe_flow_logs", "FlowLogs"):
+        flow_logs.setdefault(flow_log.get("ResourceId", ""), []).append(plain(flow_log))
+    items: list[EvidenceItem | CollectionError] = []
+    for vpc in paginate(ec2, "describe_vpcs", "Vpcs"):
+        data = _scoped(vpc, account, region)
+        arn = f"arn:{account.partition}:ec2:{region}:{vpc.get('OwnerId') or account.account_id}:vpc/{vpc['VpcId']}"
+        data.update(arn=arn, flow_logs=flow_logs.get(vpc["VpcId"], []))
+        items.append(EvidenceItem("aws.ec2.vpc", arn, data))
+    return items
+
+
+def _rotation(kms: Any, meta: dict[str, Any]) -> tuple[bool | None, int | None]:
+    """Rotation state where AWS defines one (symmetric keys with key material from KMS), else None."""
+    if meta.get("KeySpec", "SYMMETRIC_DEFAULT") != "SYMMETRIC_DEFAULT" or meta.get("KeyState") not in (
+        "Enabled",
+        "Disabled",
+    ):
+        return None, None
+    try:
+        status = kms.get_key_rotation_status(KeyId=meta["KeyId"])
+    except aws_exceptions() as exc:
+        if error_code(exc) == "UnsupportedOperationException":  # e.g. imported key material
+            return None, None
+        raise
+    return bool(status.get("KeyRotationEnabled")), status.get("RotationPeriodInDays")
+
+
+def collect_kms_keys(factory: ClientFactory, account: Account, region: str) -> list[EvidenceItem | CollectionError]:
+    kms = factory.client(account, "kms", region)
+    items: list[EvidenceItem | CollectionError] = []
+    for key in paginate(kms, "list_keys", "Keys"):
+        meta = kms.describe_key(KeyId=key["KeyId"])["KeyMetadata"]
+        if meta.get("KeyManager") != "CUSTOMER":
+            continue  # AWS-managed keys rotate yearly by AWS and cannot be changed
+        enabled, period = _rotation(kms, meta)
+        data = _scoped(meta, account, region)
+        data.setdefault("KeySpec", meta.get("CustomerMasterKeySpec"))
+        data.update(rotation_enabled=enabled, rotation_period_days=period)
+        items.append(EvidenceItem("aws.kms.key", meta["Arn"], data))
+    return items
+
+
+def collect_rds_instances(
+    factory: ClientFactory, account: Account, region: str
+) -> list[EvidenceItem | CollectionError]:
+    rds = factory.client(account, "rds", region)
+    return [
+        EvidenceItem("aws.rds.instance", db["DBInstanceArn"], _scoped(db, account, region))
+        for db in paginate(rds, "describe_db_instances", "DBInstances")
+    ]

@@ -1,0 +1,340 @@
+"""Every AWS check, failing and passing, over evidence collected from a seeded moto estate.
+
+The estate (aws_estate.py) is collected once through the real connector; each check is then shown
+failing on the seeded non-compliant resources (exact ids) and passing once they are fixed or removed.
+Facts moto cannot produce (root MFA, root keys, root sign-in) are set on copies of collected items.
+"""
+
+from __future__ import annotations
+
+import copy
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from stub import Stub
+
+from collector.testing import collect_items, evaluate_connector_checks
+from connectors.aws import AwsConnector
+from connectors.aws import iam as aws_iam
+from connectors.base import CollectionError, EvidenceItem
+
+from .aws_estate import BAD, GOOD, MANAGEMENT, ROLE, Estate, access_analyzer, seed_all
+
+Records = list[EvidenceItem | CollectionError]
+
+
+@dataclass
+class Collected:
+    estate: Estate
+    records: Records
+    now: datetime
+
+    def ids(self, kind: str) -> set[str]:
+        return {r.id for r in self.records if isinstance(r, EvidenceItem) and r.kind == kind}
+
+    def regional(self, *pairs: tuple[str, str]) -> set[str]:
+        return {f"{a}/{r}" for a, r in pairs}
+
+
+@pytest.fixture(scope="module")
+def collected(moto_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Collected]:
+    tmp = tmp_path_factory.mktemp("aws-checks")
+    analyzer = Stub()
+    analyzer.start()
+    with pytest.MonkeyPatch.context() as mp:
+        for key, value in {
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": GOOD,
+            "AWS_CONFIG_FILE": str(tmp / "none"),
+            "AWS_SHARED_CREDENTIALS_FILE": str(tmp / "none"),
+            "AWS_EC2_METADATA_DISABLED": "true",
+            "AWS_ENDPOINT_URL": moto_server,
+            "AWS_ENDPOINT_URL_ACCESSANALYZER": access_analyzer(analyzer),
+            "MOTO_EC2_LOAD_DEFAULT_AMIS": "false",
+        }.items():
+            mp.setenv(key, value)
+        mp.delenv("AWS_PROFILE", raising=False)
+        mp.setattr(aws_iam, "REPORT_POLL_SECONDS", 0.01)
+        urllib.request.urlopen(urllib.request.Request(moto_server + "/moto-api/reset", method="POST"))
+        estate = seed_all()
+        records = collect_items(AwsConnector, {"regions": [GOOD, BAD], "accounts_role": ROLE})
+        yield Collected(estate, records, datetime.now(UTC))
+    analyzer.stop()
+
+
+def evaluate(c: Collected, records: Records, check: str, days: int = 0) -> Any:
+    return evaluate_connector_checks(AwsConnector, records, now=c.now + timedelta(days=days))[check]
+
+
+def without(c: Collected, ids: set[str]) -> Records:
+    return [r for r in c.records if isinstance(r, CollectionError) or r.id not in ids]
+
+
+def edited(c: Collected, kind: str, change: Callable[[dict[str, Any]], None]) -> Records:
+    out: Records = []
+    for record in c.records:
+        if isinstance(record, EvidenceItem) and record.kind == kind:
+            record = EvidenceItem(record.kind, record.id, copy.deepcopy(record.data))
+            change(record.data)
+        out.append(record)
+    return out
+
+
+def _set(path: str, value: Any) -> Callable[[dict[str, Any]], None]:
+    def change(data: dict[str, Any]) -> None:
+        *parents, leaf = path.split(".")
+        for key in parents:
+            data = data[key]
+        data[leaf] = value
+
+    return change
+
+
+M, G, B = MANAGEMENT, GOOD, BAD
+
+# check id -> (failing resources in the seeded estate, days after collection to evaluate at)
+FAILING: dict[str, tuple[Callable[[Collected], set[str]], int]] = {
+    "aws.account.root_mfa_enabled": (lambda c: {M, c.estate.member}, 0),
+    "aws.account.password_policy_strong": (lambda c: {M}, 0),
+    "aws.iam.user_mfa_enabled": (lambda c: {c.estate.ids["bob"]}, 0),
+    "aws.iam.access_keys_rotated": (lambda c: {c.estate.ids["alice"], c.estate.ids["carol"]}, 91),
+    "aws.iam.unused_credentials_disabled": (lambda c: {c.estate.ids[n] for n in ("alice", "bob", "carol")}, 46),
+    "aws.s3.bucket_public_access_blocked": (lambda c: {c.estate.ids["open-bucket"]}, 0),
+    "aws.s3.bucket_encrypted": (lambda c: {c.estate.ids["open-bucket"]}, 0),
+    "aws.s3.bucket_versioning_enabled": (lambda c: {c.estate.ids["open-bucket"]}, 0),
+    "aws.cloudtrail.multi_region_logging": (lambda c: {c.estate.member}, 0),
+    "aws.cloudtrail.log_file_validation_enabled": (lambda c: {c.estate.ids["local-trail"]}, 0),
+    "aws.config.recorder_enabled": (lambda c: c.regional((M, B), (c.estate.member, G), (c.estate.member, B)), 0),
+    "aws.guardduty.enabled": (lambda c: c.regional((M, B), (c.estate.member, G), (c.estate.member, B)), 0),
+    "aws.ec2.security_group_admin_ports_closed": (
+        lambda c: {c.estate.ids[n] for n in ("ssh-open", "all-open-v6", "rdp-range")},
+        0,
+    ),
+    "aws.ec2.ebs_default_encryption_enabled": (
+        lambda c: c.regional((M, B), (c.estate.member, G), (c.estate.member, B)),
+        0,
+    ),
+    "aws.ec2.vpc_flow_logs_enabled": (lambda c: c.ids("aws.ec2.vpc") - {c.estate.ids["vpc-good"]}, 0),
+    "aws.kms.key_rotation_enabled": (lambda c: {c.estate.ids["key-unrotated"]}, 0),
+    "aws.rds.instance_encrypted": (lambda c: {c.estate.ids["db-bad"]}, 0),
+    "aws.rds.instance_backups_enabled": (lambda c: {c.estate.ids["db-bad"]}, 0),
+    "aws.rds.instance_not_public": (lambda c: {c.estate.ids["db-bad"]}, 0),
+    # additional checks
+    "aws.account.root_hardware_mfa": (lambda c: {M, c.estate.member}, 0),
+    "aws.account.s3_public_access_blocked": (lambda c: {M}, 0),
+    "aws.iam.policy_no_full_admin": (lambda c: {c.estate.ids["full-admin"]}, 0),
+    "aws.iam.user_no_admin_policies": (lambda c: {c.estate.ids["dave"]}, 0),
+    "aws.iam.user_permissions_via_groups": (lambda c: {c.estate.ids["dave"]}, 0),
+    "aws.s3.bucket_tls_required": (lambda c: {c.estate.ids["open-bucket"]}, 0),
+    "aws.s3.bucket_access_logging_enabled": (lambda c: {c.estate.ids["open-bucket"], c.estate.ids["closed-bucket"]}, 0),
+    "aws.cloudtrail.trail_kms_encrypted": (lambda c: {c.estate.ids["org-trail"], c.estate.ids["local-trail"]}, 0),
+    "aws.accessanalyzer.enabled": (lambda c: c.regional((M, B), (c.estate.member, B)), 0),
+    "aws.accessanalyzer.no_active_findings": (lambda c: c.regional((M, G), (c.estate.member, G)), 0),
+    "aws.ec2.default_security_group_restricted": (
+        lambda c: {
+            r.id
+            for r in c.records
+            if isinstance(r, EvidenceItem) and r.kind == "aws.ec2.security_group" and r.data["GroupName"] == "default"
+        },
+        0,
+    ),
+    "aws.rds.instance_multi_az": (lambda c: {c.estate.ids["db-bad"]}, 0),
+}
+
+
+@pytest.mark.parametrize("check", sorted(FAILING))
+def test_check_fails_on_the_seeded_non_compliant_resources(collected: Collected, check: str) -> None:
+    expected, days = FAILING[check]
+    result = evaluate(collected, collected.records, check, days)
+    assert result.status == "fail", result
+    assert set(result.failing) == expected(collected)
+    assert all(f.message for f in result.findings if f.status == "fail")
+
+
+@pytest.mark.parametrize(
+    "check",
+    sorted(
+        set(FAILING)
+        - {
+            "aws.account.root_mfa_enabled",
+            "aws.account.root_hardware_mfa",
+            "aws.s3.bucket_access_logging_enabled",
+            "aws.cloudtrail.trail_kms_encrypted",
+            "aws.ec2.default_security_group_restricted",
+            "aws.iam.access_keys_rotated",
+            "aws.iam.unused_credentials_disabled",  # pass at collection time: see below
+        }
+    ),
+)
+def test_check_passes_once_the_failing_resources_are_gone(collected: Collected, check: str) -> None:
+    expected, days = FAILING[check]
+    failing = expected(collected)
+    result = evaluate(collected, without(collected, failing), check, days)
+    assert result.status == "pass", result
+    assert result.counts["pass"] > 0
+
+
+def test_checks_that_pass_on_the_estate_and_fail_when_changed(collected: Collected) -> None:
+    c = collected
+    assert evaluate(c, c.records, "aws.account.root_access_keys_absent").status == "pass"
+    keys = edited(c, "aws.account", _set("account_summary.AccountAccessKeysPresent", 1))
+    assert set(evaluate(c, keys, "aws.account.root_access_keys_absent").failing) == {M, c.estate.member}
+
+    assert evaluate(c, c.records, "aws.iam.access_keys_rotated").status == "pass"
+    assert evaluate(c, c.records, "aws.iam.unused_credentials_disabled").status == "pass"
+    assert evaluate(c, c.records, "aws.s3.bucket_policy_not_public").status == "pass"
+    public = edited(c, "aws.s3.bucket", _set("policy_status", {"IsPublic": True}))
+    assert set(evaluate(c, public, "aws.s3.bucket_policy_not_public").failing) == c.ids("aws.s3.bucket")
+
+    assert evaluate(c, c.records, "aws.config.recorder_all_resources").status == "pass"
+    partial = edited(
+        c, "aws.config.region", lambda d: [r["recordingGroup"].update(allSupported=False) for r in d["recorders"]]
+    )
+    assert evaluate(c, partial, "aws.config.recorder_all_resources").failing == [f"{M}/{G}"]
+
+
+def test_root_facts_moto_cannot_produce(collected: Collected) -> None:
+    c = collected
+    mfa = edited(c, "aws.account", _set("account_summary.AccountMFAEnabled", 1))
+    assert evaluate(c, mfa, "aws.account.root_mfa_enabled").status == "pass"
+    assert evaluate(c, mfa, "aws.account.root_hardware_mfa").status == "pass"
+    virtual = edited(
+        c,
+        "aws.account",
+        lambda d: d.update(
+            account_summary={**d["account_summary"], "AccountMFAEnabled": 1},
+            root_virtual_mfa_devices=[f"arn:aws:iam::{d['account_id']}:mfa/root-account-mfa-device"],
+        ),
+    )
+    assert evaluate(c, virtual, "aws.account.root_hardware_mfa").status == "fail"
+
+    assert evaluate(c, c.records, "aws.account.root_not_used_recently").status == "not_applicable"
+    used = edited(
+        c,
+        "aws.account",
+        _set("root_password_last_used", (c.now - timedelta(days=1)).isoformat().replace("+00:00", "Z")),
+    )
+    assert set(evaluate(c, used, "aws.account.root_not_used_recently").failing) == {M, c.estate.member}
+    assert evaluate(c, used, "aws.account.root_not_used_recently", days=8).status == "pass"
+
+
+def test_sse_s3_default_answer_of_real_s3_passes(collected: Collected) -> None:
+    # Real S3 returns the SSE-S3 default rule for every bucket since 2023; moto returns "not found".
+    c = collected
+    default = {"Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}, "BucketKeyEnabled": False}]}
+    assert (
+        evaluate(c, edited(c, "aws.s3.bucket", _set("encryption", default)), "aws.s3.bucket_encrypted").status == "pass"
+    )
+    logged = edited(c, "aws.s3.bucket", _set("logging", {"TargetBucket": "logs", "TargetPrefix": "s3/"}))
+    assert evaluate(c, logged, "aws.s3.bucket_access_logging_enabled").status == "pass"
+    closed = edited(c, "aws.ec2.security_group", lambda d: d.update(IpPermissions=[], IpPermissionsEgress=[]))
+    assert evaluate(c, closed, "aws.ec2.default_security_group_restricted").status == "pass"
+    kms = edited(c, "aws.cloudtrail.trail", _set("KmsKeyId", "arn:aws:kms:us-east-1:123456789012:key/k"))
+    assert evaluate(c, kms, "aws.cloudtrail.trail_kms_encrypted").status == "pass"
+
+
+def test_params_override_thresholds(collected: Collected) -> None:
+    c = collected
+    results = evaluate_connector_checks(
+        AwsConnector,
+        c.records,
+        params={
+            "aws.account.password_policy_strong": {"min_length": 20},
+            "aws.rds.instance_backups_enabled": {"min_retention_days": 1},
+        },
+        now=c.now,
+    )
+    assert set(results["aws.account.password_policy_strong"].failing) == {M, c.estate.member}
+    assert results["aws.rds.instance_backups_enabled"].status == "pass"
+
+
+def test_unreadable_trails_make_the_multi_region_check_error_not_fail(collected: Collected) -> None:
+    c = collected
+    unknown = edited(c, "aws.account", _set("trails", None))
+    result = evaluate(
+        c,
+        [r for r in unknown if not (isinstance(r, EvidenceItem) and r.id == c.estate.member)],
+        "aws.cloudtrail.multi_region_logging",
+    )
+    assert result.status == "error"
+
+
+def test_a_collection_error_keeps_a_check_from_passing(collected: Collected) -> None:
+    c = collected
+    denied = CollectionError("aws.rds.instance", f"{M}/{B}: AccessDenied denied")
+    records = [*without(c, {c.estate.ids["db-bad"]}), denied]
+    assert evaluate(c, records, "aws.rds.instance_encrypted").status == "error"
+
+
+def test_every_contract_check_exists_with_its_controls() -> None:
+    from collector.testing import evaluate_connector_checks as ev
+
+    results = ev(AwsConnector, [])
+    contract = {
+        "aws.account.root_mfa_enabled": {"A.8.5", "A.8.2"},
+        "aws.account.root_access_keys_absent": {"A.8.2", "A.5.17"},
+        "aws.account.password_policy_strong": {"A.5.17"},
+        "aws.iam.user_mfa_enabled": {"A.8.5"},
+        "aws.iam.access_keys_rotated": {"A.5.17"},
+        "aws.iam.unused_credentials_disabled": {"A.5.18"},
+        "aws.s3.bucket_public_access_blocked": {"A.5.15", "A.8.3"},
+        "aws.s3.bucket_encrypted": {"A.8.24"},
+        "aws.s3.bucket_versioning_enabled": {"A.8.13"},
+        "aws.cloudtrail.multi_region_logging": {"A.8.15", "A.8.16"},
+        "aws.cloudtrail.log_file_validation_enabled": {"A.8.15"},
+        "aws.config.recorder_enabled": {"A.8.9"},
+        "aws.guardduty.enabled": {"A.8.7", "A.8.16"},
+        "aws.ec2.security_group_admin_ports_closed": {"A.8.20"},
+        "aws.ec2.ebs_default_encryption_enabled": {"A.8.24"},
+        "aws.ec2.vpc_flow_logs_enabled": {"A.8.15", "A.8.16"},
+        "aws.kms.key_rotation_enabled": {"A.8.24"},
+        "aws.rds.instance_encrypted": {"A.8.24"},
+        "aws.rds.instance_backups_enabled": {"A.8.13"},
+        "aws.rds.instance_not_public": {"A.8.20"},
+    }
+    import yaml
+
+    from control_mappings import MAPPINGS_DIR
+
+    checks = {c["id"]: c for c in yaml.safe_load((MAPPINGS_DIR / "aws.yaml").read_text())["checks"]}
+    for check_id, controls in contract.items():
+        assert check_id in results
+        assert controls <= set(checks[check_id]["controls"]), check_id
+        assert checks[check_id]["remediation"]
+    covered = {control for c in checks.values() for control in c["controls"]}
+    wanted = {
+        "A.5.15",
+        "A.5.17",
+        "A.5.18",
+        "A.8.2",
+        "A.8.3",
+        "A.8.5",
+        "A.8.7",
+        "A.8.9",
+        "A.8.13",
+        "A.8.15",
+        "A.8.16",
+        "A.8.20",
+        "A.8.24",
+    }
+    assert wanted <= covered
+
+
+def test_demo_estate_shows_every_fixed_check_passing_or_failing() -> None:
+    from connectors.aws.demo import ACCOUNT, BAD
+
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    estate = list(AwsConnector.simulated_estate(now))
+    assert estate == list(AwsConnector.simulated_estate(now))  # deterministic
+    assert {r.kind for r in estate} == set(AwsConnector.kind_names())
+    results = evaluate_connector_checks(AwsConnector, estate, now=now)
+    statuses = {check: r.status for check, r in results.items() if not check.startswith("aws.accessanalyzer.")}
+    assert set(statuses.values()) <= {"pass", "fail", "not_applicable"}
+    assert statuses["aws.account.root_mfa_enabled"] == "pass"
+    assert results["aws.guardduty.enabled"].failing == [f"{ACCOUNT}/{BAD}"]
+    assert results["aws.accessanalyzer.enabled"].status == "error"  # the demo's permission denial

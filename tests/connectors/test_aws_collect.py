@@ -1,0 +1,263 @@
+"""The AWS connector through boto3's real HTTP path against moto (server mode)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from stub import Stub
+
+from collector.testing import collect_items
+from connectors.aws import AwsConnector
+from connectors.aws import iam as aws_iam
+from connectors.aws import session as aws_session
+from connectors.base import CollectionError, EvidenceItem
+
+from .aws_estate import BAD, GOOD, MANAGEMENT, ROLE, Estate, access_analyzer, seed_all
+from .aws_moto import FaultyMoto
+
+REGIONS = [GOOD, BAD]
+
+
+@pytest.fixture(scope="module")
+def faulty_moto(moto_server: str) -> Iterator[FaultyMoto]:
+    server = FaultyMoto()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def moto(faulty_moto: FaultyMoto, monkeypatch: pytest.MonkeyPatch, stub: Stub) -> FaultyMoto:
+    """A fresh moto state behind the fault injector; Access Analyzer (absent from moto) imitated."""
+    monkeypatch.setenv("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")  # read by the in-process server: faster regions
+    faulty_moto.reset()
+    monkeypatch.setenv("AWS_ENDPOINT_URL", faulty_moto.url)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_ACCESSANALYZER", access_analyzer(stub))
+    import botocore.retries.standard as std
+
+    # botocore's jittered backoff would sleep seconds per retry; the retry decisions stay real.
+    monkeypatch.setattr(std.ExponentialBackoff, "delay_amount", lambda self, ctx: 0)
+    monkeypatch.setattr(aws_iam, "REPORT_POLL_SECONDS", 0.01)  # moto answers STARTED once, then COMPLETE
+    return faulty_moto
+
+
+@pytest.fixture
+def estate(moto: FaultyMoto) -> Estate:
+    seeded = seed_all()
+    moto.clear_calls()
+    return seeded
+
+
+def items_of(records: list[Any], kind: str) -> dict[str, dict[str, Any]]:
+    return {r.id: r.data for r in records if isinstance(r, EvidenceItem) and r.kind == kind}
+
+
+def errors_of(records: list[Any]) -> list[CollectionError]:
+    return [r for r in records if isinstance(r, CollectionError)]
+
+
+def test_collects_every_kind_across_two_regions_and_the_organization(estate: Estate) -> None:
+    records = collect_items(AwsConnector, {"regions": REGIONS, "accounts_role": ROLE})
+    assert errors_of(records) == []
+
+    accounts = items_of(records, "aws.account")
+    assert set(accounts) == {MANAGEMENT, estate.member}
+    management, member = accounts[MANAGEMENT], accounts[estate.member]
+    assert management["password_policy"] is None  # NoSuchEntity -> null
+    assert member["password_policy"]["MinimumPasswordLength"] == 16
+    assert management["s3_public_access_block"] is None
+    # S3 Control works with an endpoint override (account-id host prefix stripped)
+    assert member["s3_public_access_block"]["RestrictPublicBuckets"] is True
+    assert management["credential_report_generated_at"].endswith("Z")
+    assert {t["Name"] for t in management["trails"]} == {"org-trail", "local-trail"}
+    assert member["trails"] == []
+    assert management["root"] is None  # moto's report has no root row; real AWS has one
+
+    users = items_of(records, "aws.iam.user")
+    assert set(users) >= {estate.ids[n] for n in ("alice", "bob", "carol", "dave")}
+    assert f"arn:aws:iam::{estate.member}:user/member-user" in users  # reached by AssumeRole
+    alice, carol = users[estate.ids["alice"]], users[estate.ids["carol"]]
+    assert alice["password_enabled"] is True and len(alice["mfa_devices"]) == 1
+    assert alice["groups"] == ["readers"]
+    assert carol["password_enabled"] is False and carol["mfa_devices"] == []
+    assert [k["Status"] for k in carol["access_keys"]] == ["Active"]
+    assert carol["access_keys"][0]["CreateDate"].endswith("Z")
+    dave = users[estate.ids["dave"]]
+    assert dave["attached_policies"] == [{"PolicyName": "full-admin", "PolicyArn": estate.ids["full-admin"]}]
+    assert dave["inline_policies"][0]["statements"][0]["Action"] == ["*"]
+
+    policies = items_of(records, "aws.iam.policy")
+    assert policies[estate.ids["s3-read"]]["statements"][0]["Action"] == ["s3:GetObject"]
+    assert policies[estate.ids["s3-read"]]["statements"][0]["Resource"] == ["*"]
+
+    buckets = items_of(records, "aws.s3.bucket")
+    closed, opened = buckets[estate.ids["closed-bucket"]], buckets[estate.ids["open-bucket"]]
+    assert closed["region"] == BAD and opened["region"] == GOOD
+    assert closed["versioning"]["Status"] == "Enabled" and opened["versioning"]["Status"] is None
+    assert opened["encryption"] is None and opened["public_access_block"] is None and opened["policy"] is None
+    assert closed["encryption"]["Rules"][0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+
+    trails = items_of(records, "aws.cloudtrail.trail")
+    assert set(trails) == {estate.ids["org-trail"], estate.ids["local-trail"]}  # deduplicated across regions
+    assert trails[estate.ids["org-trail"]]["IsLogging"] is True
+    assert trails[estate.ids["local-trail"]]["region"] == BAD
+
+    config = items_of(records, "aws.config.region")
+    assert config[f"{MANAGEMENT}/{GOOD}"]["recorders"][0]["status"]["recording"] is True
+    assert config[f"{MANAGEMENT}/{BAD}"]["recorders"] == []
+    assert set(config) == {f"{a}/{r}" for a in (MANAGEMENT, estate.member) for r in REGIONS}
+    guardduty = items_of(records, "aws.guardduty.region")
+    assert [d["Status"] for d in guardduty[f"{MANAGEMENT}/{BAD}"]["detectors"]] == ["DISABLED"]
+    ebs = items_of(records, "aws.ec2.region")
+    assert ebs[f"{MANAGEMENT}/{GOOD}"]["EbsEncryptionByDefault"] is True
+    assert ebs[f"{MANAGEMENT}/{BAD}"]["EbsEncryptionByDefault"] is False
+
+    vpcs = items_of(records, "aws.ec2.vpc")
+    assert len(vpcs[estate.ids["vpc-good"]]["flow_logs"]) == 1 and vpcs[estate.ids["vpc-bad"]]["flow_logs"] == []
+    groups = items_of(records, "aws.ec2.security_group")
+    assert groups[estate.ids["ssh-open"]]["IpPermissions"][0]["FromPort"] == 22
+    keys = items_of(records, "aws.kms.key")
+    assert keys[estate.ids["key-rotated"]]["rotation_enabled"] is True
+    assert keys[estate.ids["key-unrotated"]]["rotation_enabled"] is False
+    assert keys[estate.ids["key-signing"]]["rotation_enabled"] is None
+    dbs = items_of(records, "aws.rds.instance")
+    assert dbs[estate.ids["db-bad"]]["PubliclyAccessible"] is True and dbs[estate.ids["db-bad"]]["region"] == BAD
+    analyzers = items_of(records, "aws.accessanalyzer.region")
+    assert (
+        analyzers[f"{MANAGEMENT}/{GOOD}"]["analyzers"][0]["active_findings"][0]["resource"]
+        == "arn:aws:s3:::open-bucket"
+    )
+
+
+def test_only_read_operations_are_sent(estate: Estate, moto: FaultyMoto) -> None:
+    collect_items(AwsConnector, {"regions": REGIONS, "accounts_role": ROLE})
+    calls = moto.calls()
+    assert len(calls) > 50
+    read = ("Get", "List", "Describe", "GenerateCredentialReport", "AssumeRole")
+    writes = [c for c in calls if c.protocol != "rest" and not c.operation.startswith(read)]
+    writes += [c for c in calls if c.protocol == "rest" and c.method not in ("GET", "HEAD")]
+    assert writes == []
+    # S3 calls for a bucket go to the bucket's own region
+    closed = {
+        c.region
+        for c in calls
+        if c.service == "s3" and "closed-bucket" in c.operation and not c.operation.endswith("?location")
+    }
+    assert closed == {BAD}
+
+
+def test_throttled_calls_are_retried(estate: Estate, moto: FaultyMoto) -> None:
+    moto.throttle("ListMFADevices", 3)  # query protocol (IAM)
+    moto.throttle_json("ListKeys", 2)  # JSON protocol (KMS)
+    moto.throttle("DescribeSecurityGroups", 2, region=BAD)
+    records = collect_items(AwsConnector, {"regions": REGIONS})
+    assert errors_of(records) == []
+    assert len(items_of(records, "aws.kms.key")) == 4
+    assert estate.ids["all-open-v6"] in items_of(records, "aws.ec2.security_group")
+    ops = [c.operation for c in moto.calls()]
+    assert ops.count("ListKeys") == 2 + 2  # two regions, two throttled attempts retried
+
+
+def test_throttling_past_max_attempts_becomes_that_kinds_error(estate: Estate, moto: FaultyMoto) -> None:
+    moto.throttle("DescribeVpcs", 100, region=BAD)
+    records = collect_items(AwsConnector, {"regions": REGIONS, "max_attempts": 3})
+    errors = errors_of(records)
+    assert [(e.kind, e.message.split(":")[0]) for e in errors] == [("aws.ec2.vpc", f"{MANAGEMENT}/{BAD}")]
+    assert "Throttling" in errors[0].message
+    assert set(items_of(records, "aws.ec2.vpc")) == {estate.ids["vpc-good"]}  # GOOD still collected
+    attempts = [c.region for c in moto.calls() if c.operation == "DescribeVpcs"]
+    assert (attempts.count(GOOD), attempts.count(BAD)) == (1, 3)
+
+
+def test_permission_denial_is_recorded_for_that_kind_and_region(estate: Estate, moto: FaultyMoto) -> None:
+    moto.deny("GET /detector", region=BAD)  # GuardDuty ListDetectors (REST JSON protocol)
+    moto.deny("GetAccountPasswordPolicy")
+    records = collect_items(AwsConnector, {"regions": REGIONS})
+    errors = {e.kind: e.message for e in errors_of(records)}
+    assert errors == {
+        "aws.guardduty.region": f"{MANAGEMENT}/{BAD}: AccessDeniedException not authorized to perform GET /detector",
+        "aws.account": f"{MANAGEMENT}/global: AccessDenied not authorized to perform GetAccountPasswordPolicy",
+    }
+    assert set(items_of(records, "aws.guardduty.region")) == {f"{MANAGEMENT}/{GOOD}"}
+    assert items_of(records, "aws.account") == {}
+    assert len(items_of(records, "aws.iam.user")) == 4  # other kinds unaffected
+
+
+def test_unsupported_service_is_that_kinds_error(estate: Estate, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AWS_ENDPOINT_URL_ACCESSANALYZER")  # moto has no Access Analyzer: HTTP 500
+    records = collect_items(AwsConnector, {"regions": [GOOD], "max_attempts": 1})
+    errors = errors_of(records)
+    assert [(e.kind, e.message[:27]) for e in errors] == [("aws.accessanalyzer.region", f"{MANAGEMENT}/{GOOD}: 500")]
+    assert items_of(records, "aws.s3.bucket") and items_of(records, "aws.config.region")
+
+
+def test_member_accounts_are_listed_across_pages(estate: Estate, monkeypatch: pytest.MonkeyPatch) -> None:
+    import boto3
+
+    org = boto3.client("organizations", region_name=GOOD)
+    extra = {
+        org.create_account(AccountName=f"acct{i}", Email=f"a{i}@example.com")["CreateAccountStatus"]["AccountId"]
+        for i in range(3)
+    }
+    monkeypatch.setitem(aws_session.PAGE_SIZES, "list_accounts", 2)  # 5 accounts -> 3 pages
+    records = collect_items(AwsConnector, {"regions": [GOOD], "accounts_role": ROLE})
+    assert set(items_of(records, "aws.account")) == {MANAGEMENT, estate.member, *extra}
+
+
+def test_unreachable_member_account_is_an_error_for_every_kind(estate: Estate, moto: FaultyMoto) -> None:
+    moto.deny("AssumeRole")
+    records = collect_items(AwsConnector, {"regions": [GOOD], "accounts_role": ROLE})
+    errors = errors_of(records)
+    assert {e.kind for e in errors} == AwsConnector.kind_names()
+    assert all(e.message.startswith(f"{estate.member}/global: AssumeRole") for e in errors)
+    assert set(items_of(records, "aws.account")) == {MANAGEMENT}
+
+
+def test_default_regions_come_from_describe_regions(moto: FaultyMoto) -> None:
+    from datetime import UTC, datetime
+
+    import boto3
+
+    from connectors.aws.scope import enabled_regions
+    from connectors.aws.session import Account, ClientFactory
+    from connectors.aws.settings import AwsSettings
+    from connectors.base import CollectContext
+
+    context = CollectContext(run_id="r", started_at=datetime.now(UTC))
+    factory = ClientFactory(boto3, AwsSettings(), context, pool_size=4)
+    regions = enabled_regions(factory, Account(MANAGEMENT, "aws"), AwsSettings())
+    assert {GOOD, BAD, "ap-southeast-2"} <= set(regions) and len(regions) > 10
+    assert context.api_calls == 1
+    assert [c.operation for c in moto.calls()] == ["DescribeRegions"]
+
+
+def test_endpoint_url_setting_overrides_the_environment(
+    estate: Estate, moto: FaultyMoto, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # nothing listens there
+    records = collect_items(AwsConnector, {"regions": [GOOD], "endpoint_url": moto.url})
+    assert MANAGEMENT in items_of(records, "aws.account")
+    assert items_of(records, "aws.s3.bucket")
+
+
+def test_settings_reject_unknown_keys_and_bad_values() -> None:
+    from pydantic import ValidationError
+
+    from connectors.aws.settings import AwsSettings
+
+    with pytest.raises(ValidationError):
+        AwsSettings.model_validate({"region": ["us-east-1"]})
+    with pytest.raises(ValidationError):
+        AwsSettings.model_validate({"regions": ["mars-1"]})
+    with pytest.raises(ValidationError):
+        AwsSettings.model_validate({"endpoint_url": "ftp://x"})
+    assert AwsConnector.label(AwsSettings(profile="audit", accounts_role=ROLE)) == "aws:profile=audit:organization"
+
+
+def test_package_import_does_not_import_boto3() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, connectors.aws; assert not [m for m in sys.modules if m.startswith(('boto', 'botocore'))]"
+    subprocess.run([sys.executable, "-c", code], check=True)
