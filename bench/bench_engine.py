@@ -117,25 +117,33 @@ def main() -> None:
         db = Path(tmp) / "bench.db"
         with Store(db, create=True) as store:
             store.acquire_lock()
-            start = time.perf_counter()
-            execute_run(store, [plan()], checks, organization="bench", config_digest="b", excluded={},
-                        progress=Progress(), started_at=NOW)
-            first_run = time.perf_counter() - start
-            store.db.execute("pragma wal_checkpoint(truncate)")
-            first_bytes = size_of(db)
-            start = time.perf_counter()
-            execute_run(store, [plan()], checks, organization="bench", config_digest="b", excluded={},
-                        progress=Progress(), started_at=NOW)
-            second_run = time.perf_counter() - start
-            store.db.execute("pragma wal_checkpoint(truncate)")
-            second_bytes = size_of(db)
+
+            def timed_run() -> tuple[float, int]:
+                start = time.perf_counter()
+                execute_run(
+                    store,
+                    [plan()],
+                    checks,
+                    organization="bench",
+                    config_digest="b",
+                    excluded={},
+                    progress=Progress(),
+                    started_at=NOW,
+                )
+                elapsed = time.perf_counter() - start
+                store.db.execute("pragma wal_checkpoint(truncate)")
+                return elapsed, size_of(db)
+
+            first_run, first_bytes = timed_run()
+            second_run, second_bytes = timed_run()
 
         raw = Path(tmp) / "raw.db"
         conn = sqlite3.connect(raw)
         conn.execute("create table t (kind text, id text, hash text, data text)")
         start = time.perf_counter()
-        conn.executemany("insert into t values (?, ?, ?, ?)",
-                         ((it.kind, it.id, "h", canonical_json(it.data)) for it in items))
+        conn.executemany(
+            "insert into t values (?, ?, ?, ?)", ((it.kind, it.id, "h", canonical_json(it.data)) for it in items)
+        )
         conn.commit()
         baseline_sqlite = time.perf_counter() - start
         conn.close()

@@ -74,11 +74,7 @@ class Stub:
 
     def count(self, method: str | None = None, pattern: str | None = None) -> int:
         rx = re.compile(pattern + r"$") if pattern else None
-        return sum(
-            1
-            for r in self.log
-            if (method is None or r.method == method) and (rx is None or rx.match(r.path))
-        )
+        return sum(1 for r in self.log if (method is None or r.method == method) and (rx is None or rx.match(r.path)))
 
     def _dispatch(self, req: Request) -> Response:
         with self.lock:
@@ -201,9 +197,7 @@ def self_signed_cert(directory: Path) -> tuple[str, str]:
         .not_valid_before(now - datetime.timedelta(minutes=5))
         .not_valid_after(now + datetime.timedelta(days=1))
         .add_extension(
-            x509.SubjectAlternativeName(
-                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
-            ),
+            x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
             critical=False,
         )
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
@@ -212,8 +206,6 @@ def self_signed_cert(directory: Path) -> tuple[str, str]:
     certfile, keyfile = directory / "stub-cert.pem", directory / "stub-key.pem"
     certfile.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     keyfile.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     )
     return str(certfile), str(keyfile)

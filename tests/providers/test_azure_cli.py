@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from annexa_cli import annexa
 
 from .azure_estate import populate
 from .azure_imitation import CLIENT_ID, CLIENT_SECRET, SUB_B, TENANT, AzureImitation
@@ -23,12 +22,6 @@ def az(tmp_path: Path) -> Iterator[AzureImitation]:
     populate(imitation)
     yield imitation
     imitation.stop()
-
-
-def annexa(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "collector", *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=120
-    )
 
 
 def test_annexa_run_and_report_with_the_azure_connector(az: AzureImitation, tmp_path: Path) -> None:

@@ -3,27 +3,15 @@
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
-import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from annexa_cli import annexa_with_config
+
 from .okta_estate import build_org
 from .okta_imitation import TOKEN, OktaImitation
-
-
-def _annexa(args: list[str], config: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "OKTA_API_TOKEN": TOKEN}
-    return subprocess.run(
-        [sys.executable, "-m", "collector", args[0], "-c", str(config), *args[1:]],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
 
 
 def test_annexa_run_report_and_incremental_rerun(stub: Any, tmp_path: Path) -> None:
@@ -38,11 +26,11 @@ def test_annexa_run_report_and_incremental_rerun(stub: Any, tmp_path: Path) -> N
         "    token: ${OKTA_API_TOKEN}\n"
         "    retry_backoff: 0\n"
     )
-    first = _annexa(["run"], config)
+    first = annexa_with_config(["run"], config, {"OKTA_API_TOKEN": TOKEN})
     assert first.returncode == 0, first.stderr
     factor_calls = stub.count("GET", r"/api/v1/users/[^/]+/factors")
     assert factor_calls == 8  # every user but the two DEPROVISIONED ones
-    report = _annexa(["report", "--format", "json"], config)
+    report = annexa_with_config(["report", "--format", "json"], config, {"OKTA_API_TOKEN": TOKEN})
     assert report.returncode == 0, report.stderr
     gap = json.loads(report.stdout)
     [connector] = gap["run"]["connectors"]
@@ -55,7 +43,9 @@ def test_annexa_run_report_and_incremental_rerun(stub: Any, tmp_path: Path) -> N
     assert checks["okta.policy.mfa_enrollment_required"]["status"] == "pass"
     assert checks["okta.admin.super_admins_limited"]["status"] == "pass"
 
-    second = _annexa(["run"], config)  # nothing changed: factors are carried over, none fetched
+    second = annexa_with_config(
+        ["run"], config, {"OKTA_API_TOKEN": TOKEN}
+    )  # nothing changed: factors are carried over, none fetched
     assert second.returncode == 0, second.stderr
     assert stub.count("GET", r"/api/v1/users/[^/]+/factors") == factor_calls
     assert [r for r in stub.log if r.path == "/api/v1/logs"]

@@ -4,20 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
+from annexa_cli import annexa
 from stub import Stub
 
 from .gcp_estate import seed
 from .gcp_imitation import GcpImitation
-
-
-def annexa(*args: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "collector", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120
-    )
 
 
 def test_annexa_run_reports_the_gcp_checks(stub: Stub, tmp_path: Path) -> None:
@@ -34,10 +27,10 @@ def test_annexa_run_reports_the_gcp_checks(stub: Stub, tmp_path: Path) -> None:
     )
     env = {**os.environ, "GOOGLE_APPLICATION_CREDENTIALS": str(key_file), "NO_GCE_CHECK": "True"}
 
-    run = annexa("run", "-c", "annexa.yaml", "-q", cwd=tmp_path, env=env)
+    run = annexa(["run", "-c", "annexa.yaml", "-q"], env, tmp_path)
     assert run.returncode == 1, run.stderr  # the compute denial makes the run partial
 
-    report = annexa("report", "-c", "annexa.yaml", "--format", "json", cwd=tmp_path, env=env)
+    report = annexa(["report", "-c", "annexa.yaml", "--format", "json"], env, tmp_path)
     assert report.returncode == 0, report.stderr
     data = json.loads(report.stdout)
     gcp = next(c for c in data["run"]["connectors"] if c["name"] == "gcp")

@@ -4,22 +4,15 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from annexa_cli import annexa
 from stub import Stub
 
 from .aws_estate import BAD, GOOD, MANAGEMENT, access_analyzer, seed_all
 
 REPO = Path(__file__).parents[2]
-
-
-def annexa(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "collector", *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=120
-    )
 
 
 def test_annexa_run_and_report_with_the_aws_connector(

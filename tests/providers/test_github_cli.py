@@ -3,25 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
+from annexa_cli import annexa_with_config
+
 from .github_fixtures import TOKEN, compliant_estate, serve
 from .github_imitation import Repo
-
-
-def _annexa(args: list[str], config: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "GITHUB_TOKEN": TOKEN}
-    return subprocess.run(
-        [sys.executable, "-m", "collector", args[0], "-c", str(config), *args[1:]],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
 
 
 def test_annexa_run_and_report(stub: Any, tmp_path: Path) -> None:
@@ -42,9 +30,9 @@ def test_annexa_run_and_report(stub: Any, tmp_path: Path) -> None:
         f"    base_url: {stub.base_url}\n"
         "    secondary_rate_wait: 0\n"
     )
-    run = _annexa(["run"], config)
+    run = annexa_with_config(["run"], config, {"GITHUB_TOKEN": TOKEN})
     assert run.returncode == 0, run.stderr
-    report = _annexa(["report", "--format", "json"], config)
+    report = annexa_with_config(["report", "--format", "json"], config, {"GITHUB_TOKEN": TOKEN})
     assert report.returncode == 0, report.stderr
     gap = json.loads(report.stdout)
     [connector] = gap["run"]["connectors"]
