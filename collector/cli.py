@@ -167,8 +167,18 @@ def controls(config: str | None, fmt: str) -> None:
     if fmt == "json":
         click.echo(json.dumps(document, indent=2))
         return
-    rows = [[c["id"], c["theme"], c["title"][:48], ", ".join(c["checks"]) or "(manual)"] for c in document["controls"]]
+    rows = [[c["id"], c["theme"], c["title"][:48], _checks_cell(c["checks"])] for c in document["controls"]]
     click.echo(_table(["id", "theme", "title", "checks"], rows))
+
+
+def _checks_cell(check_ids: list[str]) -> str:
+    if not check_ids:
+        return "(manual)"
+    per_connector: dict[str, int] = {}
+    for check_id in check_ids:
+        connector = check_id.split(".")[0]
+        per_connector[connector] = per_connector.get(connector, 0) + 1
+    return f"{len(check_ids)}: " + ", ".join(f"{name} {n}" for name, n in sorted(per_connector.items()))
 
 
 @cli.command()

@@ -212,9 +212,12 @@ def validate_all(path: Path, explicit: bool) -> str:
         checks = load_checks(evidence_kinds())
         return f"no {path} found; the {len(checks.checks)} built-in checks are valid"
     settings = load_settings(path)
-    enabled = sum(1 for c in settings.checks.checks.values() if c.enabled)
+    active = settings.checks.for_connectors(settings.connector_names)
     connectors = ", ".join(settings.connector_names) or "none"
-    return f"{path}: valid ({len(settings.checks.checks)} checks, {enabled} enabled; connectors: {connectors})"
+    return (
+        f"{path}: valid ({len(settings.checks.checks)} checks in all; {len(active)} enabled for the configured "
+        f"connectors: {connectors})"
+    )
 
 
 DEMO_ORGANIZATION = "Demo Corp (simulated estate)"

@@ -151,7 +151,7 @@ def test_validate_reports_success(project: Project, cli) -> None:
     project.config()
     result = cli("validate")
     assert result.code == 0
-    assert "annexa.yaml: valid" in result.out and "connectors: fake" in result.out
+    assert "annexa.yaml: valid" in result.out and "configured connectors: fake" in result.out
     assert not project.store.exists()
 
 
