@@ -14,6 +14,8 @@ from typing import Any
 
 import cel
 
+from connectors.base import CollectionError
+
 from .catalog import Control
 from .mapping import CompiledCheck
 
@@ -62,7 +64,7 @@ class ControlResult:
 def evaluate_checks(
     checks: Iterable[CompiledCheck],
     items_by_kind: Mapping[str, Sequence[SnapshotItem]],
-    kind_errors: Mapping[str, Sequence[str]],
+    kind_errors: Mapping[str, Sequence[str | CollectionError]],
     now: datetime,
 ) -> dict[str, CheckResult]:
     return {
@@ -74,7 +76,7 @@ def evaluate_checks(
 def evaluate_check(
     check: CompiledCheck,
     items: Sequence[SnapshotItem],
-    kind_errors: Mapping[str, Sequence[str]],
+    kind_errors: Mapping[str, Sequence[str | CollectionError]],
     now: datetime,
 ) -> CheckResult:
     context = cel.Context()
@@ -82,7 +84,11 @@ def evaluate_check(
     context.add_variable("now", now)
     fields = check.resource_fields
     findings: list[Finding] = []
-    errors = list(kind_errors.get(check.definition.evidence, ()))
+    errors = [
+        e if isinstance(e, str) else e.message
+        for e in kind_errors.get(check.definition.evidence, ())
+        if _concerns(e, fields)
+    ]
     counts = {PASS: 0, FAIL: 0, ERROR: 0}
     for item in items:
         data = item.data
@@ -102,6 +108,13 @@ def evaluate_check(
         text = "" if compliant else render_message(check, item)
         findings.append(Finding(check.id, item.id, status, text, item.hash))
     return CheckResult(check, check_status(counts, bool(errors)), counts, findings, errors)
+
+
+def _concerns(error: str | CollectionError, check_fields: tuple[str, ...] | None) -> bool:
+    """Does a collection error leave something this check reads unknown?"""
+    if isinstance(error, str) or error.fields is None or check_fields is None:
+        return True
+    return bool(set(error.fields) & set(check_fields))
 
 
 def check_status(counts: Mapping[str, int], has_errors: bool) -> str:

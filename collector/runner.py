@@ -260,18 +260,18 @@ def _checked_error(plan: CollectorPlan, error: CollectionError) -> CollectionErr
     message = _redact(error.message, plan.secrets)
     if error.kind not in plan.kinds:
         return CollectionError(error.kind, f"(undeclared kind) {message}")
-    return CollectionError(error.kind, message)
+    return CollectionError(error.kind, message, error.fields)
 
 
 def _summarise(
     plans: list[CollectorPlan], outcomes: list[ConnectorOutcome]
-) -> tuple[list[ConnectorRunRecord], dict[str, list[SnapshotItem]], dict[str, list[str]]]:
+) -> tuple[list[ConnectorRunRecord], dict[str, list[SnapshotItem]], dict[str, list[CollectionError]]]:
     by_name: dict[str, list[tuple[CollectorPlan, ConnectorOutcome]]] = {}
     for plan, outcome in zip(plans, outcomes, strict=True):
         by_name.setdefault(plan.name, []).append((plan, outcome))
     records: list[ConnectorRunRecord] = []
     items_by_kind: dict[str, dict[str, SnapshotItem]] = {}
-    kind_errors: dict[str, list[str]] = {}
+    kind_errors: dict[str, list[CollectionError]] = {}
     for name, group in sorted(by_name.items()):
         errors: list[str] = []
         kinds: dict[str, dict[str, Any]] = {}
@@ -285,14 +285,14 @@ def _summarise(
                 kinds[item.kind]["items"] += 1
             for err in outcome.errors:
                 kinds.setdefault(err.kind, {"items": 0, "errors": []})["errors"].append(err.message)
-                kind_errors.setdefault(err.kind, []).append(err.message)
+                kind_errors.setdefault(err.kind, []).append(err)
                 errors.append(err.message)
             if outcome.crashed:
                 message = f"{plan.label}: {outcome.crashed}"
                 errors.append(message)
                 for kind in plan.kinds:
                     kinds[kind]["errors"].append(message)
-                    kind_errors.setdefault(kind, []).append(message)
+                    kind_errors.setdefault(kind, []).append(CollectionError(kind, message))
             total += len(outcome.items)
             api_calls += outcome.api_calls
             duration = max(duration, outcome.duration_s)

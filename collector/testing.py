@@ -44,10 +44,10 @@ def evaluate_connector_checks(
     own_file = MAPPINGS_DIR / f"{connector.name}.yaml"
     checks = load_checks(evidence_kinds({connector.name: connector}), overrides=overrides, builtin_files=[own_file])
     items: dict[str, list[SnapshotItem]] = {}
-    errors: dict[str, list[str]] = {}
+    errors: dict[str, list[CollectionError]] = {}
     for record in collected:
         if isinstance(record, CollectionError):
-            errors.setdefault(record.kind, []).append(record.message)
+            errors.setdefault(record.kind, []).append(record)
         else:
             items.setdefault(record.kind, []).append(SnapshotItem(record.id, record.data))
     return evaluate_checks(checks.for_connectors([connector.name]), items, errors, now or datetime.now(UTC))

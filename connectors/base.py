@@ -63,10 +63,16 @@ class EvidenceItem:
 
 @dataclass(frozen=True)
 class CollectionError:
-    """Something one evidence kind could not collect; ``kind`` must be one the connector declares."""
+    """Something one evidence kind could not collect; ``kind`` must be one the connector declares.
+
+    ``fields`` names the top-level fields of that kind's items the failure left unknown (for example a
+    detail call joined onto its parent, recorded as null). Only checks that read one of those fields
+    become ``error``; ``None`` means the whole kind is in doubt (a list that could not be read).
+    """
 
     kind: str
     message: str
+    fields: tuple[str, ...] | None = None
 
 
 class ConnectorError(Exception):

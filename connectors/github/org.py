@@ -33,16 +33,18 @@ def org_item(
         data.setdefault(name, None)
     missing = [name for name in OWNER_ONLY_FIELDS if data[name] is None]
     if missing:
-        yield CollectionError(ORG, f"{org}: {', '.join(missing)} not returned (the token is not an organization owner)")
+        yield CollectionError(
+            ORG, f"{org}: {', '.join(missing)} not returned (the token is not an organization owner)", tuple(missing)
+        )
     if owners_error:
-        yield CollectionError(ORG, owners_error)
+        yield CollectionError(ORG, owners_error, ("owners", "owners_count"))
     data.update(owners=owners, owners_count=None if owners is None else len(owners))
     yield EvidenceItem(ORG, org, data)
 
 
 def member_items(api: Api, org: str, owners: list[str] | None) -> Iterator[EvidenceItem | CollectionError]:
     if owners is None:
-        yield CollectionError(MEMBER, f"{org}: member roles unknown: the owners list could not be read")
+        yield CollectionError(MEMBER, f"{org}: member roles unknown: the owners list could not be read", ("role",))
     try:
         members = api.get_all(f"/orgs/{org}/members")
     except api_errors() as exc:
@@ -53,7 +55,11 @@ def member_items(api: Api, org: str, owners: list[str] | None) -> Iterator[Evide
         # Only owners may use this filter; GitHub answers 403 (or 422 on some servers) otherwise.
         two_factor_disabled = {m["login"] for m in api.get_all(f"/orgs/{org}/members", {"filter": "2fa_disabled"})}
     except api_errors() as exc:
-        yield CollectionError(MEMBER, f"{org}: members with 2FA disabled (filter=2fa_disabled): {error_reason(exc)}")
+        yield CollectionError(
+            MEMBER,
+            f"{org}: members with 2FA disabled (filter=2fa_disabled): {error_reason(exc)}",
+            ("two_factor_disabled",),
+        )
         two_factor_disabled = None
     for member in members:
         login = member["login"]
@@ -76,7 +82,7 @@ def outside_collaborator_items(
         yield CollectionError(OUTSIDE_COLLABORATOR, f"{org}: outside collaborators: {error_reason(exc)}")
         return
     for message in access_errors:
-        yield CollectionError(OUTSIDE_COLLABORATOR, message)
+        yield CollectionError(OUTSIDE_COLLABORATOR, message, ("repositories",))
     for collaborator in collaborators:
         login = collaborator["login"]
         data = without_hypermedia(dict(collaborator))

@@ -38,7 +38,7 @@ class RepoCollector:
 
     def items(self, repos: list[dict[str, Any]]) -> Iterator[EvidenceItem | CollectionError]:
         if self.alerts_error:
-            yield CollectionError(REPO, self.alerts_error)
+            yield CollectionError(REPO, self.alerts_error, ("dependabot_alerts",))
         for repo in repos:
             yield from self._one(repo)
 
@@ -47,14 +47,17 @@ class RepoCollector:
         data = without_hypermedia(dict(repo))
         data.update(org=self.org, details_skipped=None)
         data.setdefault("security_and_analysis", None)
-        errors: list[str] = []
+        errors: list[CollectionError] = []
 
         def fact(name: str, read: Callable[[], Any]) -> None:
             try:
                 data[name] = read()
             except api_errors() as exc:
+                # Only the checks that read this fact become `error`; the others keep their verdicts.
                 data[name] = None
-                errors.append(f"{full_name}: {name.replace('_', ' ')}: {error_reason(exc)}")
+                errors.append(
+                    CollectionError(REPO, f"{full_name}: {name.replace('_', ' ')}: {error_reason(exc)}", (name,))
+                )
 
         archived = bool(repo.get("archived"))
         if archived:
@@ -77,17 +80,14 @@ class RepoCollector:
         else:
             fact("dependabot_alerts", lambda: repo_open_alerts(self.api, full_name))
         self._outside_access(full_name)
-        for message in errors:
-            yield CollectionError(REPO, message)
+        yield from errors
         yield EvidenceItem(REPO, full_name, data)
 
     def _protection(self, full_name: str, branch: str) -> dict[str, Any] | None:
         from github import GithubException
 
         try:
-            summary = self.api.get(f"/repos/{full_name}/branches/{branch}")
-            if not summary.get("protected"):
-                return None
+            # Asked directly: one call whether or not the branch is protected.
             return without_hypermedia(self.api.get(f"/repos/{full_name}/branches/{branch}/protection"))
         except GithubException as exc:
             # "Branch not protected" (protection comes from rulesets only, or none) and "Branch not found"

@@ -135,3 +135,18 @@ def test_field_pruning_gives_the_same_verdicts(tmp_path_factory, rows: list[dict
     items = [SnapshotItem(str(i), row) for i, row in enumerate(rows)]
     a, b = evaluate_check(pruned, items, {}, NOW), evaluate_check(whole, items, {}, NOW)
     assert [f.status for f in a.findings] == [f.status for f in b.findings]
+
+
+def test_field_scoped_collection_errors_only_touch_checks_reading_those_fields(tmp_path: Path) -> None:
+    from connectors.base import CollectionError
+
+    check = _check(tmp_path, "resource.mfa")
+    items = [SnapshotItem("u1", {"mfa": True, "roles": None})]
+    about_roles = {"fake.iam.user": [CollectionError("fake.iam.user", "roles: 403", ("roles",))]}
+    about_mfa = {"fake.iam.user": [CollectionError("fake.iam.user", "mfa: 403", ("mfa",))]}
+    whole_kind = {"fake.iam.user": [CollectionError("fake.iam.user", "list: 403")]}
+    assert evaluate_check(check, items, about_roles, NOW).status == "pass"
+    assert evaluate_check(check, items, about_mfa, NOW).errors == ["mfa: 403"]
+    assert evaluate_check(check, items, whole_kind, NOW).status == "error"
+    whole_resource = _check(tmp_path, "resource['mfa']")
+    assert evaluate_check(whole_resource, items, about_roles, NOW).status == "error"

@@ -193,3 +193,20 @@ def test_demo_estate_shows_every_fixed_check() -> None:
     assert results["github.org.two_factor_required"].status == "pass"
     assert results["github.org.owners_limited"].failing == ["example"]
     assert "example/legacy-billing" not in results["github.repo.default_branch_protected"].failing
+
+
+def test_a_failed_detail_call_only_affects_the_checks_that_read_it(stub: Stub) -> None:
+    """An API without the Actions-permissions endpoint (plain 404) must not blind the protection checks."""
+    serve(stub, compliant_estate())
+    stub.fail("GET", r"/repos/acme/[^/]+/actions/permissions", 404, times=1000, body={"message": "Not Found"})
+    collected = collect_items(GitHubConnector, settings(stub))
+    results = evaluate_connector_checks(GitHubConnector, collected, params=PARAMS, now=NOW)
+    assert results["github.repo.actions_restricted"].status == "error"
+    assert any("actions permissions: " in e for e in results["github.repo.actions_restricted"].errors)
+    for check_id in (
+        "github.repo.default_branch_protected",
+        "github.repo.force_push_blocked",
+        "github.repo.secret_scanning_enabled",
+    ):
+        assert results[check_id].status == "pass", (check_id, results[check_id].errors)
+        assert results[check_id].errors == []
