@@ -24,8 +24,21 @@ API_AUTHORIZATION = "2022-04-01"
 API_DIAGNOSTIC_SETTINGS = "2021-05-01-preview"
 
 Record = EvidenceItem | CollectionError
-# Answers meaning "this resource has no such sub-resource" rather than "you may not look".
+# A file-only account has no blob service: ARM answers 409 FeatureNotSupportedForAccount (400 or 404
+# on some API versions). Only then is a refusal the fact "no blob service"; on any other account the
+# same answer is a failure to read, reported against `blob_service` alone.
 _NOT_SUPPORTED = (400, 404, 409)
+_NOT_SUPPORTED_CODE = "FeatureNotSupportedForAccount"
+_ACCOUNTS_WITHOUT_BLOBS = ("FileStorage",)
+# Built-in role definitions have the same id in every tenant (and a custom role cannot take a built-in
+# name): enough to name the roles that matter for access control when roleDefinitions cannot be read.
+BUILTIN_ROLE_NAMES = {
+    "8e3af657-a8ff-443c-a75c-2fe8c4bcb635": "Owner",
+    "b24988ac-6180-42a0-ab88-20f7382dd24c": "Contributor",
+    "acdd72a7-3385-48ef-bd42-f606fba81ae7": "Reader",
+    "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9": "User Access Administrator",
+    "f58310d9-a9f6-439a-9e8d-f62e7b41a168": "Role Based Access Control Administrator",
+}
 
 
 def list_subscriptions(arm: Api, requested: list[str] | None) -> tuple[list[dict[str, Any]], list[Record]]:
@@ -63,14 +76,13 @@ def collect_subscription(arm: Api, sub: dict[str, Any]) -> list[Record]:
     scope = f"/subscriptions/{sub_id}"
     records: list[Record] = []
 
-    def error(kind: str, what: str, exc: AzureApiError) -> None:
-        records.append(CollectionError(kind, f"subscription {sub_id}: {what}: {exc}"))
-
-    def read(kind: str, what: str, fetch: Callable[[], Any]) -> Any:
+    def read(kind: str, what: str, fetch: Callable[[], Any], fields: tuple[str, ...] | None = None) -> Any:
+        """``fetch()``, or None with a CollectionError. ``fields``: the item fields a failure leaves
+        unknown (a detail joined onto items still yielded); None when the items themselves are missing."""
         try:
             return fetch()
         except AzureApiError as exc:
-            error(kind, what, exc)
+            records.append(CollectionError(kind, f"subscription {sub_id}: {what}: {exc}", fields))
             return None
 
     records += _subscription_item(arm, sub, scope, read)
@@ -88,7 +100,10 @@ def collect_subscription(arm: Api, sub: dict[str, Any]) -> list[Record]:
                 data["blob_service"] = _blob_service(arm, resource, read)
             elif kind == kinds.KEY_VAULT:
                 data["diagnostic_settings"] = read(
-                    kind, f"diagnostic settings of {resource['name']}", partial(_diagnostics, arm, resource["id"])
+                    kind,
+                    f"diagnostic settings of {resource['name']}",
+                    partial(_diagnostics, arm, resource["id"]),
+                    ("diagnostic_settings",),
                 )
             elif kind == kinds.NSG:
                 data["inbound_allow_rules"] = inbound_allow_rules(resource.get("properties", {}).get("securityRules"))
@@ -104,24 +119,30 @@ def _diagnostics(arm: Api, resource_id: str) -> list[dict[str, Any]]:
     return _list(arm, f"{resource_id}/providers/Microsoft.Insights/diagnosticSettings", API_DIAGNOSTIC_SETTINGS)
 
 
-def _blob_service(arm: Api, account: dict[str, Any], read: Callable[[str, str, Callable[[], Any]], Any]) -> Any:
+def _blob_service(arm: Api, account: dict[str, Any], read: Callable[..., Any]) -> Any:
     def fetch() -> Any:
         try:
             return arm.get(f"{account['id']}/blobServices/default", {"api-version": API_STORAGE})
         except AzureApiError as exc:
-            if exc.status in _NOT_SUPPORTED:  # e.g. a FileStorage account has no blob service
+            if exc.code == _NOT_SUPPORTED_CODE or (
+                exc.status in _NOT_SUPPORTED and account.get("kind") in _ACCOUNTS_WITHOUT_BLOBS
+            ):
                 return None
             raise
 
-    return read(kinds.STORAGE_ACCOUNT, f"blob service of {account['name']}", fetch)
+    return read(kinds.STORAGE_ACCOUNT, f"blob service of {account['name']}", fetch, ("blob_service",))
 
 
 def _subscription_item(arm: Api, sub: dict[str, Any], scope: str, read: Callable[..., Any]) -> list[Record]:
+    # Three independent joins, each reported against its own field only: a subscription whose Defender
+    # pricings cannot be read still has its owners and its activity-log export judged, and so on.
     kind = kinds.SUBSCRIPTION
+    sub_id = str(sub["subscriptionId"])
     plans = read(
         kind,
         "Defender pricings",
         lambda: _list(arm, f"{scope}/providers/Microsoft.Security/pricings", API_SECURITY_PRICINGS),
+        ("defender_plans",),
     )
     assignments = read(
         kind,
@@ -132,25 +153,23 @@ def _subscription_item(arm: Api, sub: dict[str, Any], scope: str, read: Callable
             API_AUTHORIZATION,
             **{"$filter": "atScope()"},
         ),
+        ("role_assignments",),
     )
-    definitions = read(
-        kind,
-        "role definitions",
-        lambda: _list(arm, f"{scope}/providers/Microsoft.Authorization/roleDefinitions", API_AUTHORIZATION),
-    )
-    diagnostics = read(kind, "diagnostic settings", lambda: _diagnostics(arm, scope))
-    role_names = {str(d.get("name", "")).lower(): d.get("properties", {}).get("roleName") for d in definitions or []}
+    diagnostics = read(kind, "diagnostic settings", lambda: _diagnostics(arm, scope), ("diagnostic_settings",))
+    out: list[Record] = []
     joined = None
-    if assignments is not None:
-        joined = [
-            {
-                **a,
-                "role_definition_name": role_names.get(
-                    str(a.get("properties", {}).get("roleDefinitionId", "")).rsplit("/", 1)[-1].lower()
-                ),
-            }
-            for a in assignments
-        ]
+    if assignments is None:
+        out.append(CollectionError(kinds.ROLE_ASSIGNMENT, f"subscription {sub_id}: role assignments unreadable"))
+    else:
+        joined, failure = _with_role_names(arm, scope, assignments)
+        if failure is not None:
+            unresolved = sum(1 for a in joined if a["role_definition_name"] is None)
+            # Built-in roles are still named; only assignments left without a name are incomplete facts.
+            # With none left, the failure is reported but leaves nothing a check reads unknown.
+            message = f"subscription {sub_id}: role definitions: {failure}"
+            out.append(CollectionError(kind, message, ("role_assignments",) if unresolved else ()))
+            if unresolved:
+                out.append(CollectionError(kinds.ROLE_ASSIGNMENT, message, ("role_definition_name",)))
     data = {
         **sub,
         "id": scope,
@@ -158,18 +177,32 @@ def _subscription_item(arm: Api, sub: dict[str, Any], scope: str, read: Callable
         "role_assignments": joined,
         "diagnostic_settings": diagnostics,
     }
-    out: list[Record] = [EvidenceItem(kind, scope, data)]
+    out.insert(0, EvidenceItem(kind, scope, data))
     for assignment in joined or []:
-        out.append(
-            EvidenceItem(
-                kinds.ROLE_ASSIGNMENT, assignment["id"], {**assignment, "subscription_id": sub["subscriptionId"]}
-            )
-        )
-    if joined is None:
-        out.append(
-            CollectionError(kinds.ROLE_ASSIGNMENT, f"subscription {sub['subscriptionId']}: role assignments unreadable")
-        )
+        out.append(EvidenceItem(kinds.ROLE_ASSIGNMENT, assignment["id"], {**assignment, "subscription_id": sub_id}))
     return out
+
+
+def _with_role_names(
+    arm: Api, scope: str, assignments: list[dict[str, Any]]
+) -> tuple[list[dict[str, Any]], AzureApiError | None]:
+    """The assignments with ``role_definition_name`` joined, and the error if roleDefinitions was unreadable.
+
+    Names come from the subscription's roleDefinitions, else from the built-in roles (whose ids are the
+    same in every tenant): should that call fail, built-in roles are still named and the others stay null.
+    """
+    names: dict[str, Any] = {}
+    failure = None
+    try:
+        definitions = _list(arm, f"{scope}/providers/Microsoft.Authorization/roleDefinitions", API_AUTHORIZATION)
+        names = {str(d.get("name", "")).lower(): d.get("properties", {}).get("roleName") for d in definitions}
+    except AzureApiError as exc:
+        failure = exc
+    joined = []
+    for assignment in assignments:
+        guid = str(assignment.get("properties", {}).get("roleDefinitionId", "")).rsplit("/", 1)[-1].lower()
+        joined.append({**assignment, "role_definition_name": names.get(guid) or BUILTIN_ROLE_NAMES.get(guid)})
+    return joined, failure
 
 
 def _port_range(text: str) -> dict[str, int]:

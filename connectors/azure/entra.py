@@ -26,11 +26,13 @@ def collect_tenant(graph: Api, tenant_id: str) -> Iterator[Record]:
     try:
         data["security_defaults"] = graph.get("/v1.0/policies/identitySecurityDefaultsEnforcementPolicy")
     except AzureApiError as exc:
-        yield CollectionError(kinds.TENANT, f"tenant {tenant_id}: security defaults: {exc}")
+        yield CollectionError(kinds.TENANT, f"tenant {tenant_id}: security defaults: {exc}", ("security_defaults",))
     try:
         data["conditional_access_policies"] = list(graph.list("/v1.0/identity/conditionalAccess/policies"))
     except AzureApiError as exc:
-        yield CollectionError(kinds.TENANT, f"tenant {tenant_id}: conditional access policies: {exc}")
+        yield CollectionError(
+            kinds.TENANT, f"tenant {tenant_id}: conditional access policies: {exc}", ("conditional_access_policies",)
+        )
     yield EvidenceItem(kinds.TENANT, tenant_id, data)
 
 
@@ -59,7 +61,8 @@ def collect_users(graph: Api, tenant_id: str) -> Iterator[Record]:
         }
     except AzureApiError as exc:
         registrations = None
-        yield CollectionError(kinds.USER, f"tenant {tenant_id}: MFA registration details: {exc}")
+        # Users are still listed: only the checks reading mfa_registration are left without facts.
+        yield CollectionError(kinds.USER, f"tenant {tenant_id}: MFA registration details: {exc}", ("mfa_registration",))
     for user in users:
         data = {**user, "tenant_id": tenant_id}
         if with_sign_ins:

@@ -41,8 +41,9 @@ EVIDENCE_KINDS: tuple[EvidenceKind, ...] = (
             "defender_plans": "Microsoft.Security/pricings: list of {name, properties.pricingTier "
             "(Free|Standard), properties.subPlan...}; null when it could not be read",
             "role_assignments": "Microsoft.Authorization/roleAssignments at or above the subscription "
-            "($filter=atScope()), each raw with role_definition_name joined from roleDefinitions; "
-            "null when it could not be read",
+            "($filter=atScope()), each raw with role_definition_name joined from roleDefinitions (built-in "
+            "roles are named from their fixed ids when roleDefinitions cannot be read); null when it could "
+            "not be read",
             "diagnostic_settings": "subscription Microsoft.Insights/diagnosticSettings (activity log "
             "export): raw list with properties.logs[].enabled and the destinations "
             "(workspaceId, storageAccountId, eventHubAuthorizationRuleId, marketplacePartnerId); "
@@ -63,7 +64,8 @@ EVIDENCE_KINDS: tuple[EvidenceKind, ...] = (
             "properties.networkAcls.defaultAction": "Allow or Deny",
             "properties.publicNetworkAccess": "Enabled, Disabled or SecuredByPerimeter",
             "blob_service": "blobServices/default: {properties.deleteRetentionPolicy, "
-            "properties.containerDeleteRetentionPolicy, properties.isVersioningEnabled}; null when unreadable",
+            "properties.containerDeleteRetentionPolicy, properties.isVersioningEnabled}; null when unreadable "
+            "(reported as an error of this field) or when the account has none (FileStorage)",
         },
     ),
     EvidenceKind(

@@ -16,6 +16,8 @@ from .settings import GcpSettings
 from .transport import ApiError, RestSession, RetryPolicy, load_credentials
 
 ORGANIZATION, FOLDER, PROJECT = "gcp.organization", "gcp.folder", "gcp.project"
+# An unread getIamPolicy leaves only this field unknown: checks that do not read it keep their status.
+POLICY_FIELDS = ("iam_policy",)
 PROJECT_KINDS = tuple(k.name for k in EVIDENCE_KINDS if k.name not in (ORGANIZATION, FOLDER))
 
 
@@ -113,7 +115,7 @@ class Collection:
         if not emit or kind is None:
             return
         if node.policy_error:
-            records.append(CollectionError(kind, f"{node.name}: getIamPolicy: {node.policy_error}"))
+            records.append(CollectionError(kind, f"{node.name}: getIamPolicy: {node.policy_error}", POLICY_FIELDS))
         records.append(EvidenceItem(kind, node.name, {**node.data, "iam_policy": node.policy}))
 
     # -- one project -------------------------------------------------------------------------
@@ -125,7 +127,7 @@ class Collection:
         item_id = f"projects/{project_id}"
         self.rm.attach_policy(project)
         if project.policy_error:
-            records.append(CollectionError(PROJECT, f"{item_id}: getIamPolicy: {project.policy_error}"))
+            records.append(CollectionError(PROJECT, f"{item_id}: getIamPolicy: {project.policy_error}", POLICY_FIELDS))
         disabled: list[dict[str, Any]] = []
         for kinds, service, reader in SERVICE_READERS:
             try:
@@ -156,20 +158,35 @@ class Collection:
         records.append(EvidenceItem(PROJECT, item_id, data))
         return records
 
-    def _ancestry(self, project: Node, item_id: str, records: Records) -> tuple[list[str], list[dict[str, Any]]]:
-        """Ancestors nearest first and their audit configs. An unreadable ancestor is a gcp.project error:
-        its configs might be the ones that turn logging on. The walk goes on above it when its parent
-        is known, so configs further up still count."""
+    def _ancestry(
+        self, project: Node, item_id: str, records: Records
+    ) -> tuple[list[str] | None, list[dict[str, Any]] | None]:
+        """Ancestors nearest first and their audit configs.
+
+        An unreadable ancestor policy makes inherited_audit_configs null, with a gcp.project error
+        scoped to that field: its configs might be the ones that turn logging on, yet the project's
+        own IAM policy is known, so the binding checks keep their status. When the ancestor itself
+        could not be read, the chain above it is unknown and ``ancestors`` is null too.
+        """
         names: list[str] = []
         inherited: list[dict[str, Any]] = []
+        unknown: set[str] = set()
         parent = project.parent
         while parent and parent not in names:
             names.append(parent)
             node = self.ancestors.get(parent)
             if node is None or node.policy is None:
                 reason = node.policy_error if node else "not reachable"
-                records.append(CollectionError(PROJECT, f"{item_id}: audit configs of ancestor {parent}: {reason}"))
+                chain_cut = parent.startswith("folders/") and (node is None or node.parent is None)
+                fields = ("inherited_audit_configs", "ancestors") if chain_cut else ("inherited_audit_configs",)
+                unknown.update(fields)
+                records.append(
+                    CollectionError(PROJECT, f"{item_id}: audit configs of ancestor {parent}: {reason}", fields)
+                )
             else:
                 inherited.extend({"source": parent, **config} for config in node.policy.get("auditConfigs", []))
             parent = node.parent if node else None
-        return names, inherited
+        return (
+            None if "ancestors" in unknown else names,
+            None if "inherited_audit_configs" in unknown else inherited,
+        )

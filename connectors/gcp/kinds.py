@@ -43,8 +43,10 @@ EVIDENCE_KINDS = (
             "state": "ACTIVE",
             "labels": "project labels",
             "iam_policy": _POLICY + " (null when it could not be read)",
-            "ancestors": "folders/organization above the project, nearest first",
-            "inherited_audit_configs": "auditConfigs of every readable ancestor, each with `source`",
+            "ancestors": "folders/organization above the project, nearest first (null when the chain"
+            " could not be followed: an ancestor folder was unreadable)",
+            "inherited_audit_configs": "auditConfigs of every ancestor, each with `source` (null when an"
+            " ancestor's policy could not be read)",
             "disabled_services": "APIs not enabled in the project: [{service, evidence_kinds, reason, message}]"
             " - the project has none of those resources",
         },
@@ -74,7 +76,8 @@ EVIDENCE_KINDS = (
             "name": "projects/<p>/serviceAccounts/<email>",
             "email": "service account email",
             "disabled": "true when disabled",
-            "keys": "USER_MANAGED keys: [{name, validAfterTime, validBeforeTime, keyAlgorithm, disabled}]",
+            "keys": "USER_MANAGED keys: [{name, validAfterTime, validBeforeTime, keyAlgorithm, disabled}]"
+            " (null when they could not be listed)",
             **_SCOPE,
         },
     ),

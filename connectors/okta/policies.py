@@ -40,7 +40,12 @@ async def collect_policies(api: Api, org: str, page_limit: int, concurrency: int
                 data["rules"] = [without_links(rule) for rule in rules if isinstance(rule, dict)]
             except OktaApiError as exc:
                 data["rules"] = None
-                records.append(CollectionError(POLICY, f"{org}: rules of policy {raw.get('name')}: {exc.reason}"))
+                # The policy itself is known: only checks reading its rules are in doubt.
+                records.append(
+                    CollectionError(
+                        POLICY, f"{org}: rules of policy {raw.get('name')}: {exc.reason}", fields=("rules",)
+                    )
+                )
         if data.get("type") == "MFA_ENROLL":
             data["authenticator_enrollment"] = enrollment_of(data.get("settings"))
         records.insert(0, EvidenceItem(POLICY, str(raw["id"]), data))

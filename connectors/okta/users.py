@@ -14,6 +14,9 @@ from .incremental import SweepPlan, full_sweep_key, iso
 from .kinds import USER
 
 DEPROVISIONED_FILTER = 'status eq "DEPROVISIONED"'
+NOT_FOUND = "E0000007"
+# The user item fields a failed factor call leaves unknown; only checks reading them become ``error``.
+FACTOR_FIELDS = ("factors", "factors_from_run")
 
 
 async def list_users(api: Api, page_limit: int) -> list[dict[str, Any]]:
@@ -25,6 +28,21 @@ async def list_users(api: Api, page_limit: int) -> list[dict[str, Any]]:
         if isinstance(raw, dict) and isinstance(raw.get("id"), str):
             seen.setdefault(raw["id"], raw)
     return list(seen.values())
+
+
+async def user_was_deleted(api: Api, user_id: str, exc: OktaApiError) -> bool:
+    """Does a 404 on one of a user's sub-resources mean the user was deleted since the listing?
+
+    Only when Okta's own not-found (E0000007) answers both the sub-resource and the user itself. A bare 404
+    (a proxy, an API imitation without that endpoint) stays an error: it must never become "nothing to judge".
+    """
+    if exc.status != 404 or exc.code != NOT_FOUND:
+        return False
+    try:
+        await api.get(f"/api/v1/users/{user_id}")
+    except OktaApiError as again:
+        return again.status == 404 and again.code == NOT_FOUND
+    return False
 
 
 @dataclass
@@ -67,26 +85,31 @@ class FactorSweep:
         results = await asyncio.gather(*(one(raw) for raw in users))
         return [record for records in results for record in records]
 
-    async def _factors(self, data: dict[str, Any]) -> list[dict[str, Any]] | OktaApiError:
+    async def _factors(self, data: dict[str, Any]) -> list[dict[str, Any]] | OktaApiError | None:
+        """The user's factors; None when the user was deleted during the run; the error when unreadable."""
         try:
             body = await self.api.get_all(f"/api/v1/users/{data['id']}/factors")
         except OktaApiError as exc:
-            return exc
+            return None if await user_was_deleted(self.api, data["id"], exc) else exc
         return [factor_facts(factor) for factor in body if isinstance(factor, dict)]
 
     def _with_factors(
-        self, data: dict[str, Any], factors: list[dict[str, Any]] | OktaApiError
+        self, data: dict[str, Any], factors: list[dict[str, Any]] | OktaApiError | None
     ) -> list[EvidenceItem | CollectionError]:
+        if factors is None:
+            # Deleted between the listing and the factor call: there is nothing left to judge.
+            self.gone.append(data["login"])
+            return []
         if isinstance(factors, OktaApiError):
-            if factors.status == 404:
-                # The user was deleted between the listing and this call: there is nothing left to judge.
-                self.gone.append(data["login"])
-                return []
             self.failed += 1
             data.update(factors=None, factors_source="error", factors_from_run=None)
+            # The user's other facts (status, lastLogin, admin roles) are known: only the checks reading
+            # the factors are left in doubt.
             return [
                 EvidenceItem(USER, data["login"], data),
-                CollectionError(USER, f"{self.org}: factors of {data['login']}: {factors.reason}"),
+                CollectionError(
+                    USER, f"{self.org}: factors of {data['login']}: {factors.reason}", fields=FACTOR_FIELDS
+                ),
             ]
         self.fetched += 1
         data.update(factors=factors, factors_source="fresh", factors_from_run=self.context.run_id)

@@ -212,21 +212,23 @@ def test_health(project: Project, cli) -> None:
 
 
 def test_two_concurrent_runs(project: Project, plugin_env: dict) -> None:
-    project.config("{delay_s: 3, users: [{name: a, mfa: true}]}")
+    project.config("{delay_s: 8, users: [{name: a, mfa: true}]}")
     first = annexa_subprocess(["run"], plugin_env, project.root)
     _wait_for(lambda: _running_runs(project.store) == 1)
+    # while the first run holds the store: a reader works, a run that may not wait refuses
+    reader = annexa_subprocess(["runs", "--format", "json"], plugin_env, project.root)
     refused = annexa_subprocess(["run", "--no-wait"], plugin_env, project.root)
+    out, err = reader.communicate(timeout=60)
+    assert reader.returncode == 0, err
+    assert json.loads(out)["runs"][0]["status"] == "running"
     _, err = refused.communicate(timeout=60)
     assert refused.returncode == 4, err
     assert "another annexa run is writing" in err
     waiting = annexa_subprocess(["run"], plugin_env, project.root)
-    reader = annexa_subprocess(["runs", "--format", "json"], plugin_env, project.root)
-    out, err = reader.communicate(timeout=60)
-    assert reader.returncode == 0, err
-    assert json.loads(out)["runs"][0]["status"] == "running"
-    assert first.wait(60) == 0 and waiting.wait(60) == 0
-    assert "waiting for it to finish" in waiting.stderr.read()  # type: ignore[union-attr]
+    _, first_err = first.communicate(timeout=60)
+    _, waiting_err = waiting.communicate(timeout=60)
+    assert first.returncode == 0 and waiting.returncode == 0, first_err + waiting_err
+    assert "waiting for it to finish" in waiting_err
     with sqlite3.connect(project.store) as db:
         assert [r[0] for r in db.execute("select status from runs")] == ["complete", "complete"]
-    for proc in (first, waiting):
-        assert "database is locked" not in (proc.stderr.read() if proc.stderr else "")  # type: ignore[union-attr]
+    assert "database is locked" not in first_err + waiting_err

@@ -458,7 +458,7 @@ class AzureImitation:
         self.token_scopes.append(scope)
         token = f"tok-{uuid.uuid4().hex}"
         self.issued[token] = scope
-        return {"token_type": "Bearer", "expires_in": 3599, "ext_expires_in": 3599, "access_token": token}
+        return 200, {}, {"token_type": "Bearer", "expires_in": 3599, "ext_expires_in": 3599, "access_token": token}
 
     def _guard(self, server: Stub, handler: Any, api_version: bool) -> Any:
         audience = f"{server.base_url}/.default"

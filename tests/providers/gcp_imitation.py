@@ -58,6 +58,7 @@ class GcpImitation:
     disabled: set[tuple[str, str]] = field(default_factory=set)  # (api, project id) not enabled
     denied: set[tuple[str, str]] = field(default_factory=set)  # (api, project id or resource) -> 403
     gone_accounts: set[str] = field(default_factory=set)  # listed, but deleted before keys.list
+    gone_buckets: set[str] = field(default_factory=set)  # listed, but deleted before getIamPolicy
     broken_later_pages: set[str] = field(default_factory=set)  # project ids whose firewall page 2+ fails
     issued_tokens: dict[str, str] = field(default_factory=dict)  # token -> scope it was granted
     public_key: Any = None
@@ -227,6 +228,10 @@ class GcpImitation:
 
     def _bucket_policy(self, req: Request, bucket: str) -> Any:
         name = unquote(bucket)
+        if name in self.gone_buckets:  # deleted now: later lists no longer return it
+            for buckets in self.buckets.values():
+                buckets[:] = [b for b in buckets if b["name"] != name]
+            return google_error(404, "NOT_FOUND", "The specified bucket does not exist.", "notFound")
         if ("storage", name) in self.denied:
             return google_error(
                 403, "PERMISSION_DENIED", f"caller does not have storage.buckets.getIamPolicy on {name}"
@@ -246,7 +251,9 @@ class GcpImitation:
 
     def _list_keys(self, req: Request, project: str, email: str) -> Any:
         email = unquote(email)
-        if email in self.gone_accounts:
+        if email in self.gone_accounts:  # deleted now: later lists no longer return it
+            accounts = self.service_accounts.get(project, [])
+            accounts[:] = [a for a in accounts if a["email"] != email]
             return google_error(
                 404, "NOT_FOUND", f"Service account projects/{project}/serviceAccounts/{email} does not exist."
             )

@@ -98,7 +98,8 @@ class OktaOrg:
     apps: list[dict[str, Any]] = field(default_factory=list)
     logs: list[dict[str, Any]] = field(default_factory=list)
     denied: list[str] = field(default_factory=list)  # path regexes answered 403 E0000006
-    gone_factors: set[str] = field(default_factory=set)  # user ids whose factor call answers 404
+    deleted: set[str] = field(default_factory=set)  # user ids deleted after the listing: 404 on every other call
+    missing_routes: list[str] = field(default_factory=list)  # path regexes answered a bare 404 (not implemented)
     page_faults: dict[str, int] = field(default_factory=dict)  # after-cursor -> status of that page
     rate_remaining: int = 1000
     rate_reset_in: int = 60
@@ -126,6 +127,7 @@ class OktaImitation:
         s = stub
         s.route("POST", r"/oauth2/v1/token", self._token)
         s.route("GET", r"/api/v1/users", self._guard(self._users))
+        s.route("GET", r"/api/v1/users/(?P<uid>[^/]+)", self._guard(self._user))
         s.route("GET", r"/api/v1/users/(?P<uid>[^/]+)/factors", self._guard(self._factors))
         s.route("GET", r"/api/v1/users/(?P<uid>[^/]+)/roles", self._guard(self._roles))
         s.route("GET", r"/api/v1/iam/assignees/users", self._guard(self._assignees))
@@ -157,6 +159,8 @@ class OktaImitation:
                 return 401, self._rate_headers(), INVALID_TOKEN
             if any(re.fullmatch(pattern, req.path) for pattern in self.org.denied):
                 return 403, self._rate_headers(), FORBIDDEN
+            if any(re.fullmatch(pattern, req.path) for pattern in self.org.missing_routes):
+                return 404, {}, {"message": "Not Found"}  # an imitation or proxy without the endpoint
             return handler(req, **groups)
 
         return wrapped
@@ -194,15 +198,24 @@ class OktaImitation:
             return 400, self._rate_headers(), {"errorCode": "E0000031", "errorSummary": "Invalid search criteria."}
         return self._page(req, items)
 
+    def _known(self, uid: str) -> dict[str, Any] | None:
+        if uid in self.org.deleted:
+            return None
+        return next((u for u in self.org.users if u["id"] == uid), None)
+
+    def _user(self, req: Request, uid: str) -> Any:
+        found = self._known(uid)
+        return self._ok(found) if found else (404, self._rate_headers(), NOT_FOUND)
+
     def _factors(self, req: Request, uid: str) -> Any:
-        if uid in self.org.gone_factors or uid not in {u["id"] for u in self.org.users}:
+        if self._known(uid) is None:
             return 404, self._rate_headers(), NOT_FOUND
         return self._ok(self.org.factors.get(uid, []))
 
     def _roles(self, req: Request, uid: str) -> Any:
-        if uid not in self.org.role_assignments:
+        if self._known(uid) is None:
             return 404, self._rate_headers(), NOT_FOUND
-        return self._ok(self.org.role_assignments[uid])
+        return self._ok(self.org.role_assignments.get(uid, []))  # a user without roles: an empty list
 
     def _assignees(self, req: Request) -> Any:
         ids = sorted(self.org.role_assignments)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -152,6 +153,99 @@ def test_evidence_that_could_not_be_read_never_passes(az: AzureImitation) -> Non
     assert {f.resource: f.status for f in exported.findings}[A] == "error"
 
 
+# Each §8 subscription check reads one join of the subscription item, each from its own ARM endpoint.
+SUBSCRIPTION_JOINS = {
+    "azure.subscription.defender_enabled": r"/subscriptions/[^/]+/providers/Microsoft\.Security/pricings",
+    "azure.subscription.owners_limited": r"/subscriptions/[^/]+/providers/Microsoft\.Authorization/roleAssignments",
+    "azure.subscription.activity_log_exported": (
+        r"/subscriptions/[^/]+/providers/Microsoft\.Insights/diagnosticSettings"
+    ),
+}
+
+
+def _statuses(results: dict[str, Any]) -> dict[str, tuple[str, list[str]]]:
+    return {check_id: (r.status, sorted(r.failing)) for check_id, r in results.items()}
+
+
+@pytest.mark.parametrize("remediated", [False, True], ids=["seeded", "remediated"])
+@pytest.mark.parametrize("broken", sorted(SUBSCRIPTION_JOINS))
+def test_a_failed_subscription_join_errors_only_the_check_reading_it(
+    az: AzureImitation, broken: str, remediated: bool
+) -> None:
+    if remediated:
+        remediate(az)
+    # A bare 404 on both subscriptions, as from an API imitation that lacks the endpoint.
+    az.arm.fail("GET", SUBSCRIPTION_JOINS[broken], 404, times=2)
+    results = evaluate_connector_checks(AzureConnector, collect_items(AzureConnector, az.settings()), now=NOW)
+
+    expected = {c: ("pass", []) if remediated else ("fail", sorted(f)) for c, f in EXPECTED_FAILURES.items()}
+    expected[broken] = ("error", [])
+    assert _statuses(results) == expected
+    assert {f.resource: f.status for f in results[broken].findings} == {A: "error", B: "error"}
+    for other in set(SUBSCRIPTION_JOINS) - {broken}:
+        assert results[other].errors == [], other
+        assert {f.resource: f.status for f in results[other].findings} == {
+            A: "pass",
+            B: "pass" if remediated else "fail",
+        }, other
+
+
+def test_unreadable_role_definitions_leave_owners_judged_on_built_in_roles(az: AzureImitation) -> None:
+    az.arm.fail("GET", r"/subscriptions/[^/]+/providers/Microsoft\.Authorization/roleDefinitions", 404, times=2)
+    results = evaluate_connector_checks(AzureConnector, collect_items(AzureConnector, az.settings()), now=NOW)
+    assert _statuses(results) == {c: ("fail", sorted(f)) for c, f in EXPECTED_FAILURES.items()}
+    assert results["azure.subscription.owners_limited"].errors == []
+
+
+def test_an_assignment_whose_role_is_unknown_keeps_owners_limited_from_passing(az: AzureImitation) -> None:
+    remediate(az)
+    az.subscriptions[SUB_A].add_assignment("11111111-2222-4333-8444-555555555555", "custom-admin")
+    az.arm.fail("GET", r"/subscriptions/[^/]+/providers/Microsoft\.Authorization/roleDefinitions", 404, times=2)
+    results = evaluate_connector_checks(AzureConnector, collect_items(AzureConnector, az.settings()), now=NOW)
+    expected: dict[str, tuple[str, list[str]]] = dict.fromkeys(EXPECTED_FAILURES, ("pass", []))
+    expected["azure.subscription.owners_limited"] = ("error", [])
+    assert _statuses(results) == expected
+    [error] = results["azure.subscription.owners_limited"].errors
+    assert error.startswith(f"subscription {SUB_A}: role definitions: 404")
+
+
+@pytest.mark.parametrize(
+    ("server", "path", "broken"),
+    [
+        (
+            "arm",
+            rf"/subscriptions/{SUB_A}/resourceGroups/rg-legacy/providers/Microsoft\.Storage/storageAccounts/legacydata"
+            r"/blobServices/default",
+            {"azure.storage.blob_soft_delete_enabled"},
+        ),
+        (
+            "arm",
+            r"/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.KeyVault/vaults/[^/]+/providers/.*",
+            {"azure.keyvault.logging_enabled"},
+        ),
+        (
+            "graph",
+            r"/v1\.0/reports/authenticationMethods/userRegistrationDetails",
+            {"azure.entra.users_mfa_registered", "azure.entra.admins_mfa_registered"},
+        ),
+        ("graph", r"/v1\.0/policies/identitySecurityDefaultsEnforcementPolicy", {"azure.entra.mfa_required"}),
+    ],
+    ids=["blob-service", "vault-diagnostics", "mfa-registrations", "security-defaults"],
+)
+def test_a_failed_detail_call_errors_only_the_checks_reading_it(
+    az: AzureImitation, server: str, path: str, broken: set[str]
+) -> None:
+    getattr(az, server).fail("GET", path, 404, times=9)
+    results = evaluate_connector_checks(AzureConnector, collect_items(AzureConnector, az.settings()), now=NOW)
+    expected = {c: ("error", []) if c in broken else ("fail", sorted(f)) for c, f in EXPECTED_FAILURES.items()}
+    assert _statuses(results) == expected
+    for check_id in broken:
+        assert any(" 404 " in e for e in results[check_id].errors), check_id
+    # e.g. min_tls_12 keeps its verdicts on the account whose blob service could not be read
+    tls = {f.resource: f.status for f in results["azure.storage.min_tls_12"].findings}
+    assert tls[storage("legacydata", "rg-legacy")] == "fail" and tls[storage("prodlogs")] == "pass"
+
+
 def _tenant(security_defaults: object, policies: object) -> EvidenceItem:
     return EvidenceItem(
         "azure.entra.tenant",
@@ -191,6 +285,10 @@ def _policy(state: str = "enabled", users: list[str] | None = None, grant: objec
         (_tenant({"isEnabled": False}, [_policy(users=["4b1f..."])]), "fail"),
         (_tenant({"isEnabled": False}, [_policy(grant="block")]), "fail"),
         (_tenant({"isEnabled": False}, [_policy(grant=None)]), "fail"),
+        # Unreadable (null) facts: the other one may still prove MFA is required, never disprove it.
+        (_tenant(None, [_policy(state="disabled")]), "error"),
+        (_tenant({"isEnabled": False}, None), "error"),
+        (_tenant(None, None), "error"),
     ],
 )
 def test_mfa_required_cases(item: EvidenceItem, status: str) -> None:

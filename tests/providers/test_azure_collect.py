@@ -41,6 +41,11 @@ def errors(records: Records, kind: str | None = None) -> list[str]:
     return [r.message for r in records if isinstance(r, CollectionError) and (kind is None or r.kind == kind)]
 
 
+def fields(records: Records) -> set[tuple[str, tuple[str, ...] | None]]:
+    """(kind, fields left unknown) of every collection error."""
+    return {(r.kind, r.fields) for r in records if isinstance(r, CollectionError)}
+
+
 def test_collects_every_kind_over_all_pages_of_two_subscriptions(az: AzureImitation) -> None:
     ctx = CollectContext(run_id="r1", started_at=datetime.now(UTC), state=ConnectorState())
     records = collect_items(AzureConnector, az.settings(), ctx)
@@ -152,6 +157,8 @@ def test_permission_denials_fail_only_their_kind(az: AzureImitation) -> None:
     assert "sandboxtmp" in {s.data["name"] for s in items(records, "azure.storage.account").values()}
     [user_error] = errors(records, "azure.entra.user")
     assert user_error.startswith(f"tenant {TENANT}: MFA registration details: 403 Authorization_RequestDenied")
+    # The vault list is missing (whole kind in doubt); the users are there without one joined field.
+    assert fields(records) == {("azure.keyvault.vault", None), ("azure.entra.user", ("mfa_registration",))}
     users = items(records, "azure.entra.user")
     assert len(users) == 7 and all(u.data["mfa_registration"] is None for u in users.values())
     assert {r.kind for r in records if isinstance(r, CollectionError)} == {"azure.keyvault.vault", "azure.entra.user"}
@@ -171,9 +178,64 @@ def test_subscription_facts_that_are_denied_stay_null_and_are_reported(az: Azure
         f"subscription {SUB_A}: Defender pricings",
         f"subscription {SUB_A}: role assignments",
     ]
+    # Each failure names the one field it left unknown; the role assignment list itself is missing.
+    assert fields(records) == {
+        ("azure.subscription", ("defender_plans",)),
+        ("azure.subscription", ("role_assignments",)),
+        ("azure.authorization.role_assignment", None),
+    }
     assert errors(records, "azure.authorization.role_assignment") == [
         f"subscription {SUB_A}: role assignments unreadable"
     ]
+    # Role definitions are only asked for when there are assignments to name.
+    assert az.arm.count("GET", rf"/subscriptions/{SUB_A}/providers/Microsoft\.Authorization/roleDefinitions") == 0
+
+
+def test_unreadable_role_definitions_still_name_the_built_in_roles(az: AzureImitation) -> None:
+    az.subscriptions[SUB_A].add_assignment("11111111-2222-4333-8444-555555555555", "custom-admin")
+    az.arm.fail("GET", r"/subscriptions/[^/]+/providers/Microsoft\.Authorization/roleDefinitions", 404, times=2)
+    records = collect_items(AzureConnector, az.settings())
+    subs = items(records, "azure.subscription")
+    prod, sandbox = (subs[f"/subscriptions/{s}"].data["role_assignments"] for s in (SUB_A, SUB_B))
+    assert sorted((a["properties"]["principalId"], a["role_definition_name"]) for a in prod) == [
+        ("annexa-collector", "Reader"),
+        ("custom-admin", None),  # a custom role: its name only the failed call could give
+        ("mg-owner", "Owner"),
+        ("owner-1", "Owner"),
+        ("owner-2", "Owner"),
+    ]
+    assert {a["role_definition_name"] for a in sandbox} == {"Owner"}
+    # Sub A's assignments are incomplete (one name unknown); sub B's failure left nothing unknown.
+    assert fields(records) == {
+        ("azure.subscription", ("role_assignments",)),
+        ("azure.authorization.role_assignment", ("role_definition_name",)),
+        ("azure.subscription", ()),
+    }
+    assert [m.split(": 404")[0] for m in errors(records, "azure.subscription")] == [
+        f"subscription {SUB_A}: role definitions",
+        f"subscription {SUB_B}: role definitions",
+    ]
+
+
+def test_a_plain_404_on_a_detail_is_an_error_of_that_field_only(az: AzureImitation) -> None:
+    # An API imitation that lacks an endpoint answers a bare 404: unknown, never "absent".
+    az.subscriptions[SUB_A].blob_services.pop("prodlogs")
+    az.arm.fail("GET", r"/subscriptions/[^/]+/resourceGroups/[^/]+/providers/.*/diagnosticSettings", 404, times=9)
+    az.graph.fail("GET", r"/v1\.0/policies/identitySecurityDefaultsEnforcementPolicy", 404)
+    records = collect_items(AzureConnector, az.settings())
+    assert fields(records) == {
+        ("azure.storage.account", ("blob_service",)),
+        ("azure.keyvault.vault", ("diagnostic_settings",)),
+        ("azure.entra.tenant", ("security_defaults",)),
+    }
+    assert len(errors(records, "azure.keyvault.vault")) == 3
+    assert all(v.data["diagnostic_settings"] is None for v in items(records, "azure.keyvault.vault").values())
+    storage = {s.data["name"]: s.data for s in items(records, "azure.storage.account").values()}
+    assert storage["prodlogs"]["blob_service"] is None and storage["legacydata"]["blob_service"] is not None
+    assert errors(records, "azure.storage.account") == [
+        f"subscription {SUB_A}: blob service of prodlogs: 404 ResourceNotFound: The Resource was not found."
+    ]
+    assert items(records, "azure.entra.tenant")[TENANT].data["security_defaults"] is None
 
 
 def test_an_error_on_a_later_page_is_an_error_never_a_shorter_list(az: AzureImitation) -> None:

@@ -212,15 +212,71 @@ def test_denied_later_page_is_an_error_never_a_shorter_list(gcp: GcpImitation) -
     assert len(errors(records, "gcp.compute.firewall")) == 1
 
 
+def without(records: Records, ids: list[str]) -> Records:
+    return [r for r in records if not (isinstance(r, EvidenceItem) and r.id in ids)]
+
+
+def scoped(records: Records, kind: str) -> list[tuple[str, tuple[str, ...] | None]]:
+    """(message, fields) of every error of one kind."""
+    return [(r.message, r.fields) for r in records if isinstance(r, CollectionError) and r.kind == kind]
+
+
 def test_denied_bucket_policy_keeps_the_bucket_and_reports_the_gap(gcp: GcpImitation) -> None:
     gcp.denied.add(("storage", "prod-app-logs"))
     records = run(gcp)
 
     assert items(records, "gcp.storage.bucket")["projects/_/buckets/prod-app-logs"].data["iam_policy"] is None
-    assert len(errors(records, "gcp.storage.bucket")) == 1
-    result = evaluate_connector_checks(GcpConnector, records, now=NOW)["gcp.storage.bucket_not_public"]
+    assert scoped(records, "gcp.storage.bucket") == [
+        (
+            "projects/_/buckets/prod-app-logs: getIamPolicy: 403 PERMISSION_DENIED: "
+            "caller does not have storage.buckets.getIamPolicy on prod-app-logs",
+            ("iam_policy",),
+        )
+    ]
+    results = evaluate_connector_checks(GcpConnector, records, now=NOW)
+    result = results["gcp.storage.bucket_not_public"]
     assert result.status == "fail" and result.failing == ["projects/_/buckets/prod-app-public-web"]
     assert [f.resource for f in result.findings if f.status == "error"] == ["projects/_/buckets/prod-app-logs"]
+    assert result.errors
+    # the bucket's own fields were read: checks over them are decided, the logs bucket included
+    uniform = results["gcp.storage.bucket_uniform_access"]
+    assert uniform.errors == [] and uniform.failing == ["projects/_/buckets/prod-app-public-web"]
+    versioning = results["gcp.storage.bucket_versioning_enabled"]
+    assert versioning.errors == [] and "projects/_/buckets/prod-app-logs" in versioning.failing
+
+
+def test_bucket_policy_endpoint_answering_a_plain_404_is_an_error_not_a_deleted_bucket(gcp: GcpImitation) -> None:
+    # an API imitation without the getIamPolicy route: 404 for every bucket, yet the list still has them
+    gcp.stub.fail("GET", r"/storage/v1/b/[^/]+/iam", 404, times=100, body={"message": "Not Found"})
+    gcp.bucket_policies.pop("prod-app-public-web")  # so no bucket is public on its policy
+    records = run(gcp)
+
+    buckets = items(records, "gcp.storage.bucket")
+    assert len(buckets) == 3 and all(b.data["iam_policy"] is None for b in buckets.values())
+    assert {fields for _, fields in scoped(records, "gcp.storage.bucket")} == {("iam_policy",)}
+    assert len(scoped(records, "gcp.storage.bucket")) == 3
+    # prod-app's 2 pages were listed again to tell "deleted" from "not there"
+    assert [r.query.get("project") for r in gcp.stub.log if r.path == "/storage/v1/b"].count("prod-app") == 2 * 2
+    results = evaluate_connector_checks(GcpConnector, records, now=NOW)
+    # the check that reads the policy cannot pass; the fixed one that does not keeps its real status
+    assert results["gcp.storage.bucket_not_public"].status == "error"
+    uniform = results["gcp.storage.bucket_uniform_access"]
+    assert uniform.status == "fail" and uniform.failing == ["projects/_/buckets/prod-app-public-web"]
+    assert uniform.errors == []
+    passing = [r for r in records if not (isinstance(r, EvidenceItem) and r.id.endswith("prod-app-public-web"))]
+    uniform = evaluate_connector_checks(GcpConnector, passing, now=NOW)["gcp.storage.bucket_uniform_access"]
+    assert uniform.status == "pass" and uniform.counts["pass"] == 2
+
+
+def test_bucket_deleted_before_its_policy_is_read_is_gone(gcp: GcpImitation) -> None:
+    gcp.gone_buckets.add("prod-app-logs")
+    records = run(gcp)
+
+    assert set(items(records, "gcp.storage.bucket")) == {
+        "projects/_/buckets/prod-app-assets",
+        "projects/_/buckets/prod-app-public-web",
+    }
+    assert errors(records, "gcp.storage.bucket") == []
 
 
 def test_service_account_deleted_before_its_keys_are_read_is_gone(gcp: GcpImitation) -> None:
@@ -230,22 +286,92 @@ def test_service_account_deleted_before_its_keys_are_read_is_gone(gcp: GcpImitat
     assert not [a for a in accounts if a.startswith("projects/prod-app/serviceAccounts/gone@")]
     assert errors(records, "gcp.iam.service_account") == []
     assert gcp.stub.count("GET", r"/v1/projects/prod-app/serviceAccounts/gone@.*/keys") == 1
+    # 3 accounts on 2 pages, then listed again to confirm the deletion: 2 accounts on 1 page
+    assert gcp.stub.count("GET", r"/v1/projects/prod-app/serviceAccounts") == 3
+
+
+def test_keys_endpoint_answering_a_plain_404_leaves_keys_unknown(gcp: GcpImitation) -> None:
+    gcp.stub.fail("GET", r"/v1/projects/prod-app/serviceAccounts/ci@[^/]+/keys", 404, body={"message": "Not Found"})
+    records = run(gcp)
+
+    ci = "projects/prod-app/serviceAccounts/ci@prod-app.iam.gserviceaccount.com"
+    assert items(records, "gcp.iam.service_account")[ci].data["keys"] is None
+    assert not [k for k in items(records, "gcp.iam.service_account_key") if k.startswith(ci)]
+    assert scoped(records, "gcp.iam.service_account") == [(f"{ci}: keys.list: 404 error: HTTP 404", ("keys",))]
+    assert scoped(records, "gcp.iam.service_account_key") == [(f"{ci}: keys.list: 404 error: HTTP 404", None)]
+    results = evaluate_connector_checks(GcpConnector, records, now=NOW)
+    # the old key of ci@ is unknown: rotation cannot pass (the remaining keys are recent)
+    assert results["gcp.iam.service_account_keys_rotated"].status == "error"
+    assert results["gcp.project.service_accounts_not_admin"].status == "fail"
+    assert results["gcp.project.service_accounts_not_admin"].errors == []
 
 
 def test_unreadable_ancestor_policy_leaves_audit_logging_undecided(gcp: GcpImitation) -> None:
     gcp.denied.add(("resourcemanager", "folders/21"))
     records = run(gcp)
 
-    assert errors(records, "gcp.folder") == [
-        "folders/21: getIamPolicy: 403 IAM_PERMISSION_DENIED: Permission 'getIamPolicy' denied on 'folders/21'"
-    ]
-    assert errors(records, "gcp.project") == [
-        "projects/prod-data-lake: audit configs of ancestor folders/21: 403 IAM_PERMISSION_DENIED: "
-        "Permission 'getIamPolicy' denied on 'folders/21'"
+    denied = "403 IAM_PERMISSION_DENIED: Permission 'getIamPolicy' denied on 'folders/21'"
+    assert scoped(records, "gcp.folder") == [(f"folders/21: getIamPolicy: {denied}", ("iam_policy",))]
+    assert scoped(records, "gcp.project") == [
+        (f"projects/prod-data-lake: audit configs of ancestor folders/21: {denied}", ("inherited_audit_configs",))
     ]
     assert items(records, "gcp.folder")["folders/21"].data["iam_policy"] is None
+    lake = items(records, "gcp.project")["projects/prod-data-lake"].data
+    assert lake["inherited_audit_configs"] is None and lake["ancestors"] == ["folders/21", "folders/11", ORG]
+    results = evaluate_connector_checks(GcpConnector, records, now=NOW)
+    audit = results["gcp.project.audit_logging_enabled"]
+    assert audit.status == "error"
+    assert [f.resource for f in audit.findings if f.status == "error"] == ["projects/prod-data-lake"]
+    # the project's own policy was read: the binding checks keep their real status
+    for check_id in ("gcp.project.no_public_iam_bindings", "gcp.project.service_accounts_not_admin"):
+        assert results[check_id].status == "fail" and results[check_id].failing == ["projects/prod-app"]
+        assert results[check_id].errors == []
+    passing = evaluate_connector_checks(GcpConnector, without(records, ["projects/prod-app"]), now=NOW)
+    for check_id in ("gcp.project.no_public_iam_bindings", "gcp.project.service_accounts_not_admin"):
+        assert passing[check_id].status == "pass" and passing[check_id].counts["pass"] == 4
+    assert results["gcp.folder.no_public_iam_bindings"].status == "error"
+
+
+def test_unreadable_organization_policy_only_affects_audit_logging(gcp: GcpImitation) -> None:
+    gcp.denied.add(("resourcemanager", ORG))
+    records = run(gcp)
+
+    assert items(records, "gcp.organization")[ORG].data["iam_policy"] is None
+    project_errors = scoped(records, "gcp.project")
+    assert len(project_errors) == 5 and {f for _, f in project_errors} == {("inherited_audit_configs",)}
     results = evaluate_connector_checks(GcpConnector, records, now=NOW)
     assert results["gcp.project.audit_logging_enabled"].status == "error"
+    assert results["gcp.organization.no_public_iam_bindings"].status == "error"
+    assert results["gcp.project.no_public_iam_bindings"].failing == ["projects/prod-app"]
+    assert results["gcp.project.no_public_iam_bindings"].errors == []
+
+
+def test_unreadable_project_policy_is_an_error_for_the_policy_checks_only(gcp: GcpImitation) -> None:
+    gcp.denied.add(("resourcemanager", "projects/201"))
+    records = run(gcp)
+
+    assert items(records, "gcp.project")["projects/prod-app"].data["iam_policy"] is None
+    assert [f for _, f in scoped(records, "gcp.project")] == [("iam_policy",)]
+    results = evaluate_connector_checks(GcpConnector, records, now=NOW)
+    for check_id in ("gcp.project.no_public_iam_bindings", "gcp.project.audit_logging_enabled"):
+        assert results[check_id].status == "error"
+        assert [f.resource for f in results[check_id].findings if f.status == "error"] == ["projects/prod-app"]
+    assert results["gcp.storage.bucket_not_public"].errors == []
+
+
+def test_unreachable_ancestor_folder_leaves_the_chain_unknown(gcp: GcpImitation) -> None:
+    gcp.stub.fail("GET", r"/v3/folders/21", 404, body={"message": "Not Found"})
+    records = run(gcp, projects=["prod-data-lake", "dev-sandbox"])
+
+    lake = items(records, "gcp.project")["projects/prod-data-lake"].data
+    assert lake["ancestors"] is None and lake["inherited_audit_configs"] is None
+    assert [f for _, f in scoped(records, "gcp.project")] == [("inherited_audit_configs", "ancestors")]
+    sandbox = items(records, "gcp.project")["projects/dev-sandbox"].data
+    assert sandbox["ancestors"] == ["folders/12", ORG] and sandbox["inherited_audit_configs"]
+    results = evaluate_connector_checks(GcpConnector, records, now=NOW)
+    assert results["gcp.project.audit_logging_enabled"].status == "error"
+    assert results["gcp.project.primitive_roles_not_granted_to_users"].failing == ["projects/dev-sandbox"]
+    assert results["gcp.project.primitive_roles_not_granted_to_users"].errors == []
 
 
 def test_explicit_projects_read_their_ancestors_for_audit_configs(gcp: GcpImitation) -> None:

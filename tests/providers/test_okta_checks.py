@@ -147,15 +147,76 @@ def test_thresholds_come_from_params(collected: list[Record]) -> None:
     assert sorted(results["okta.policy.password_strong"].failing) == ["00p1strong00000001", "00p1weak0000000002"]
 
 
-def test_unknown_roles_make_admin_checks_error_not_pass(stub: Any) -> None:
+def collect_with(stub: Any, change: Any = None, fault: tuple[str, int] | None = None) -> list[Record]:
     org = build_org(NOW)
-    org.denied = [r"/api/v1/iam/assignees/users"]
+    if change:
+        change(org)
     OktaImitation(stub, org)
-    records = collect_items(OktaConnector, {"org_url": stub.base_url, "token": TOKEN, "retry_backoff": 0})
-    results = evaluate(records)
+    if fault:
+        stub.fail("GET", fault[0], fault[1])
+    return collect_items(OktaConnector, {"org_url": stub.base_url, "token": TOKEN, "retry_backoff": 0})
+
+
+# What every user check reports on the estate when neither factors nor roles are in doubt.
+USER_CHECKS_UNAFFECTED = {
+    "okta.user.inactive_deactivated": ("fail", ["carol@example.com"]),
+    "okta.user.never_activated_removed": ("fail", ["frank@example.com"]),
+    "okta.user.suspended_deprovisioned": ("fail", ["gina@example.com"]),
+}
+
+
+@pytest.mark.parametrize("where", ["/api/v1/iam/assignees/users", r"/api/v1/users/[^/]+/roles"])
+def test_unknown_roles_make_admin_checks_error_and_leave_the_others_judged(stub: Any, where: str) -> None:
+    results = evaluate(collect_with(stub, lambda org: org.denied.append(where)))
     assert results["okta.admin.super_admins_limited"].status == "error"
+    for check in ("admins_have_mfa", "admins_phishing_resistant", "deprovisioned_no_admin_roles"):
+        assert results[f"okta.user.{check}"].status == "error", check
+        assert any("admin roles of users" in e for e in results[f"okta.user.{check}"].errors)
+    # The roles are joined onto the users, but these checks never read them: their real status stays.
+    mfa = results["okta.user.mfa_enrolled"]
+    assert mfa.status == "fail" and mfa.failing == ["bob@example.com"] and mfa.errors == []
+    for check, (status, failing) in USER_CHECKS_UNAFFECTED.items():
+        assert (results[check].status, results[check].failing, results[check].errors) == (status, failing, [])
+
+
+def test_failed_factor_call_makes_only_the_factor_checks_error(stub: Any) -> None:
+    # bob is the only user failing mfa_enrolled; with his factors unknown the check cannot pass.
+    results = evaluate(collect_with(stub, fault=(r"/api/v1/users/00u1bob00000000002/factors", 500)))
+    mfa = results["okta.user.mfa_enrolled"]
+    assert mfa.status == "error" and mfa.failing == []
+    assert [f.resource for f in mfa.findings if f.status == "error"] == ["bob@example.com"]
+    assert any("factors of bob@example.com" in e for e in mfa.errors)
+    for check in ("admins_have_mfa", "admins_phishing_resistant"):  # read factors: the error is attached
+        assert any("factors of bob@example.com" in e for e in results[f"okta.user.{check}"].errors)
+    assert results["okta.user.admins_phishing_resistant"].failing == ["dave@example.com"]
+    inactive = results["okta.user.inactive_deactivated"]
+    assert (inactive.status, inactive.failing, inactive.errors) == ("fail", ["carol@example.com"], [])
+    for check, (status, failing) in USER_CHECKS_UNAFFECTED.items():
+        assert (results[check].status, results[check].failing, results[check].errors) == (status, failing, [])
+    deprovisioned = results["okta.user.deprovisioned_no_admin_roles"]
+    assert (deprovisioned.status, deprovisioned.failing, deprovisioned.errors) == ("fail", ["erin@example.com"], [])
+
+
+def test_factor_call_missing_for_an_admin_makes_admin_mfa_error_not_pass(stub: Any) -> None:
+    # A bare 404 (an API without that endpoint) is never read as "user deleted" nor as "no factors".
+    records = collect_with(stub, lambda org: org.missing_routes.append(r"/api/v1/users/00u1alice000000001/factors"))
+    results = evaluate(records)
     assert results["okta.user.admins_have_mfa"].status == "error"
-    assert results["okta.user.mfa_enrolled"].status == "fail"  # other kinds still judged
+    assert results["okta.user.inactive_deactivated"].failing == ["carol@example.com"]
+    assert results["okta.admin.super_admins_limited"].status == "pass"
+
+
+def test_unreadable_rules_make_only_rule_checks_error(stub: Any) -> None:
+    missing = r"/api/v1/policies/00p1signonbad00007/rules"
+    results = evaluate(collect_with(stub, lambda org: org.missing_routes.append(missing)))
+    for check in ("signon_requires_mfa", "session_lifetime_limited"):
+        result = results[f"okta.policy.{check}"]
+        assert result.status == "error" and any("Legacy sign-on" in e for e in result.errors), check
+    access = results["okta.policy.access_policy_requires_mfa"]  # reads rules too: the error is attached
+    assert access.status == "fail" and access.failing == ["00p1accessbad00009"] and access.errors
+    strong = results["okta.policy.password_strong"]
+    assert (strong.status, strong.failing, strong.errors) == ("fail", ["00p1weak0000000002"], [])
+    assert results["okta.policy.mfa_enrollment_required"].status == "pass"
 
 
 def test_inactive_user_never_signed_in_counts_from_creation(collected: list[Record]) -> None:

@@ -161,8 +161,10 @@ def test_permission_denied_for_roles_is_that_kinds_error(stub: Any) -> None:
     org.denied = [r"/api/v1/iam/assignees/users"]
     serve(stub, org)
     records = collect_items(OktaConnector, settings_for(stub))
-    [error] = errors_of(records)
-    assert error.kind == "okta.admin.role_assignments" and "HTTP 403 E0000006" in error.message
+    roles_error, users_error = errors_of(records)
+    assert roles_error.kind == "okta.admin.role_assignments" and "HTTP 403 E0000006" in roles_error.message
+    assert roles_error.fields is None
+    assert users_error.kind == "okta.user" and users_error.fields == ("admin_roles",)
     assert items_of(records, "okta.admin.role_assignments") == {}
     users = items_of(records, "okta.user")
     assert users["alice@example.com"]["admin_roles"] is None  # unknown, never "no roles"
@@ -180,24 +182,110 @@ def test_error_mid_pagination_is_an_error_not_a_shorter_list(stub: Any) -> None:
     assert items_of(records, "okta.policy")
 
 
-def test_404_on_factors_means_the_user_was_deleted(stub: Any) -> None:
+def test_404_on_factors_of_a_user_deleted_during_the_run_drops_the_user(stub: Any) -> None:
     org = build_org(NOW)
-    org.gone_factors = {"00u1bob00000000002"}
+    org.deleted = {"00u1bob00000000002"}  # listed, then deleted: factors and the user itself answer E0000007
     serve(stub, org)
     records = collect_items(OktaConnector, settings_for(stub))
     assert errors_of(records) == []
     assert "bob@example.com" not in items_of(records, "okta.user")
     assert "alice@example.com" in items_of(records, "okta.user")
+    assert stub.count("GET", r"/api/v1/users/00u1bob00000000002") == 1  # the deletion was confirmed
 
 
-def test_factor_failure_for_one_user_is_recorded(stub: Any) -> None:
+def test_bare_404_on_factors_of_an_existing_user_is_a_factor_error_not_a_deletion(stub: Any) -> None:
+    org = build_org(NOW)
+    org.missing_routes = [r"/api/v1/users/00u1bob00000000002/factors"]
+    serve(stub, org)
+    records = collect_items(OktaConnector, settings_for(stub))
+    [error] = errors_of(records)
+    assert error.kind == "okta.user" and error.fields == ("factors", "factors_from_run")
+    assert "bob@example.com" in error.message and "HTTP 404" in error.message
+    bob = items_of(records, "okta.user")["bob@example.com"]
+    assert bob["factors"] is None and bob["factors_source"] == "error" and bob["status"] == "ACTIVE"
+
+
+def test_404_with_okta_code_on_factors_but_the_user_still_exists_is_an_error(stub: Any) -> None:
+    serve(stub)
+    not_found = {"errorCode": "E0000007", "errorSummary": "Not found: Resource not found"}
+    stub.fail("GET", r"/api/v1/users/00u1bob00000000002/factors", 404, body=not_found)
+    records = collect_items(OktaConnector, settings_for(stub))
+    [error] = errors_of(records)
+    assert error.fields == ("factors", "factors_from_run") and "bob@example.com" in error.message
+    assert items_of(records, "okta.user")["bob@example.com"]["factors"] is None
+
+
+def test_factor_failure_for_one_user_is_recorded_for_the_factor_fields_only(stub: Any) -> None:
     serve(stub)
     stub.fail("GET", r"/api/v1/users/00u1carol000000003/factors", 500, times=1)
     records = collect_items(OktaConnector, settings_for(stub))
     [error] = errors_of(records)
     assert error.kind == "okta.user" and "carol@example.com" in error.message
+    assert error.fields == ("factors", "factors_from_run")
     carol = items_of(records, "okta.user")["carol@example.com"]
     assert carol["factors"] is None and carol["factors_source"] == "error"
+
+
+def test_denied_roles_leave_users_with_unknown_admin_roles_only(stub: Any) -> None:
+    org = build_org(NOW)
+    org.denied = [r"/api/v1/users/[^/]+/roles"]
+    serve(stub, org)
+    records = collect_items(OktaConnector, settings_for(stub))
+    by_kind = {e.kind: e for e in errors_of(records)}
+    assert set(by_kind) == {"okta.admin.role_assignments", "okta.user"}
+    assert by_kind["okta.admin.role_assignments"].fields is None  # the aggregate item is missing
+    assert by_kind["okta.user"].fields == ("admin_roles",)
+    assert {u["admin_roles"] for u in items_of(records, "okta.user").values()} == {None}
+
+
+def test_missing_assignee_listing_falls_back_to_each_users_roles(stub: Any) -> None:
+    org = build_org(NOW)
+    org.missing_routes = [r"/api/v1/iam/assignees/users"]
+    serve(stub, org)
+    records = collect_items(OktaConnector, settings_for(stub))
+    assert errors_of(records) == []
+    [roles] = items_of(records, "okta.admin.role_assignments").values()
+    assert roles["super_admins"] == ["alice@example.com"]
+    assert sorted(a["login"] for a in roles["assignees"]) == [
+        "alice@example.com",
+        "dave@example.com",
+        "erin@example.com",
+    ]
+    assert stub.count("GET", r"/api/v1/users/[^/]+/roles") == len(org.users)
+    assert items_of(records, "okta.user")["bob@example.com"]["admin_roles"] == []
+
+
+def test_bare_404_on_a_users_roles_never_means_no_roles(stub: Any) -> None:
+    org = build_org(NOW)
+    org.missing_routes = [r"/api/v1/users/[^/]+/roles"]
+    serve(stub, org)
+    records = collect_items(OktaConnector, settings_for(stub))
+    by_kind = {e.kind: e for e in errors_of(records)}
+    assert "HTTP 404" in by_kind["okta.admin.role_assignments"].message
+    assert by_kind["okta.user"].fields == ("admin_roles",)
+    assert items_of(records, "okta.admin.role_assignments") == {}
+
+
+def test_role_holder_deleted_during_the_run_holds_nothing(stub: Any) -> None:
+    org = build_org(NOW)
+    org.deleted = {"00u1dave0000000004"}
+    serve(stub, org)
+    records = collect_items(OktaConnector, settings_for(stub))
+    assert errors_of(records) == []
+    [roles] = items_of(records, "okta.admin.role_assignments").values()
+    assert "dave@example.com" not in [a["login"] for a in roles["assignees"]]
+
+
+def test_unreadable_rules_leave_only_the_rules_unknown(stub: Any) -> None:
+    org = build_org(NOW)
+    org.missing_routes = [r"/api/v1/policies/00p1signonbad00007/rules"]
+    serve(stub, org)
+    records = collect_items(OktaConnector, settings_for(stub))
+    [error] = errors_of(records)
+    assert error.kind == "okta.policy" and error.fields == ("rules",) and "Legacy sign-on" in error.message
+    policies = items_of(records, "okta.policy")
+    assert policies["00p1signonbad00007"]["rules"] is None and policies["00p1signonbad00007"]["status"] == "ACTIVE"
+    assert policies["00p1signonok000006"]["rules"]
 
 
 def test_unknown_enum_values_are_kept_not_fatal(stub: Any) -> None:
