@@ -50,8 +50,9 @@ def _guarded(
 class _AccountParts:
     """What aws.account is assembled from once both halves are known."""
 
-    def __init__(self) -> None:
-        self.facts: dict[str, Any] | CollectionError | None = None
+    def __init__(self, account_id: str) -> None:
+        self.account_id = account_id
+        self.facts: dict[str, Any] | None = None
         self.trails: list[dict[str, Any]] | None = None
         self.trails_done = False
         self.emitted = False
@@ -59,13 +60,19 @@ class _AccountParts:
     def ready(self) -> bool:
         return not self.emitted and self.facts is not None and self.trails_done
 
-    def record(self) -> Record:
+    def records(self) -> list[Record]:
         self.emitted = True
-        if isinstance(self.facts, CollectionError) or self.facts is None:
-            return self.facts or CollectionError("aws.account", "account facts missing")
-        data = dict(self.facts)
+        data = dict(self.facts or {})
+        if self.trails is None:
+            # Left out, not null: "no trails" would be a fact the multi-region check judges.
+            error = CollectionError(
+                "aws.account",
+                f"{self.account_id}/global: trails unknown: CloudTrail could not be read (see aws.cloudtrail.trail)",
+                ("trails",),
+            )
+            return [error, EvidenceItem("aws.account", self.account_id, data)]
         data["trails"] = self.trails
-        return EvidenceItem("aws.account", data["account_id"], data)
+        return [EvidenceItem("aws.account", self.account_id, data)]
 
 
 class Collection:
@@ -84,7 +91,7 @@ class Collection:
             for kind in sorted(self.all_kinds):
                 yield CollectionError(kind, f"{account_id}/global: {reason}")
         self.context.progress(f"aws: {len(scope.accounts)} account(s) in scope")
-        parts = {a.account_id: _AccountParts() for a in scope.accounts}
+        parts = {a.account_id: _AccountParts(a.account_id) for a in scope.accounts}
         with ThreadPoolExecutor(max_workers=self.max_workers, thread_name_prefix="annexa-aws") as pool:
             pending: dict[Future[Any], tuple[str, Account]] = {}
             for account in scope.accounts:
@@ -108,7 +115,7 @@ class Collection:
                     else:
                         yield from future.result()
                     if part.ready():
-                        yield part.record()
+                        yield from part.records()
 
     def _regions_done(
         self,

@@ -6,7 +6,11 @@ from typing import Any
 
 from connectors.base import CollectionError, EvidenceItem
 
-from .session import Account, ClientFactory, aws_exceptions, error_code, paginate, plain
+from .session import Account, ClientFactory, aws_exceptions, error_code, error_text, paginate, plain
+from .unknown import Unknowns, attempt
+
+# What GetKeyRotationStatus alone tells about a key.
+ROTATION_FIELDS = ("rotation_enabled", "rotation_period_days")
 
 
 def _scoped(raw: dict[str, Any], account: Account, region: str) -> dict[str, Any]:
@@ -43,16 +47,26 @@ def collect_security_groups(
     return items
 
 
+def _flow_logs_by_vpc(ec2: Any) -> dict[str, list[dict[str, Any]]]:
+    by_resource: dict[str, list[dict[str, Any]]] = {}
+    for flow_log in paginate(ec2, "describe_flow_logs", "FlowLogs"):
+        by_resource.setdefault(flow_log.get("ResourceId", ""), []).append(plain(flow_log))
+    return by_resource
+
+
 def collect_vpcs(factory: ClientFactory, account: Account, region: str) -> list[EvidenceItem | CollectionError]:
     ec2 = factory.client(account, "ec2", region)
-    flow_logs: dict[str, list[dict[str, Any]]] = {}
-    for flow_log in paginate(ec2, "describe_flow_logs", "FlowLogs"):
-        flow_logs.setdefault(flow_log.get("ResourceId", ""), []).append(plain(flow_log))
+    flow_logs, flow_logs_error = attempt(lambda: _flow_logs_by_vpc(ec2))
     items: list[EvidenceItem | CollectionError] = []
+    if flow_logs_error is not None:
+        reason = f"{account.account_id}/{region}: DescribeFlowLogs (flow_logs unknown): {error_text(flow_logs_error)}"
+        items.append(CollectionError("aws.ec2.vpc", reason, ("flow_logs",)))
     for vpc in paginate(ec2, "describe_vpcs", "Vpcs"):
         data = _scoped(vpc, account, region)
         arn = f"arn:{account.partition}:ec2:{region}:{vpc.get('OwnerId') or account.account_id}:vpc/{vpc['VpcId']}"
-        data.update(arn=arn, flow_logs=flow_logs.get(vpc["VpcId"], []))
+        data["arn"] = arn
+        if flow_logs is not None:  # else left out: unknown, never "no flow log"
+            data["flow_logs"] = flow_logs.get(vpc["VpcId"], [])
         items.append(EvidenceItem("aws.ec2.vpc", arn, data))
     return items
 
@@ -75,17 +89,28 @@ def _rotation(kms: Any, meta: dict[str, Any]) -> tuple[bool | None, int | None]:
 
 def collect_kms_keys(factory: ClientFactory, account: Account, region: str) -> list[EvidenceItem | CollectionError]:
     kms = factory.client(account, "kms", region)
+    scope = f"{account.account_id}/{region}"
+    unknowns = Unknowns("aws.kms.key")
     items: list[EvidenceItem | CollectionError] = []
     for key in paginate(kms, "list_keys", "Keys"):
-        meta = kms.describe_key(KeyId=key["KeyId"])["KeyMetadata"]
+        try:
+            meta = kms.describe_key(KeyId=key["KeyId"])["KeyMetadata"]
+        except aws_exceptions() as exc:
+            # Without its metadata the key cannot be reported at all: a missing item, not a missing field.
+            items.append(CollectionError("aws.kms.key", f"{scope}: DescribeKey {key['KeyId']}: {error_text(exc)}"))
+            continue
         if meta.get("KeyManager") != "CUSTOMER":
             continue  # AWS-managed keys rotate yearly by AWS and cannot be changed
-        enabled, period = _rotation(kms, meta)
         data = _scoped(meta, account, region)
         data.setdefault("KeySpec", meta.get("CustomerMasterKeySpec"))
-        data.update(rotation_enabled=enabled, rotation_period_days=period)
+        try:
+            enabled, period = _rotation(kms, meta)
+        except aws_exceptions() as exc:
+            unknowns.add(scope, "GetKeyRotationStatus", ROTATION_FIELDS, f"key {meta['KeyId']}", exc)
+        else:
+            data.update(rotation_enabled=enabled, rotation_period_days=period)
         items.append(EvidenceItem("aws.kms.key", meta["Arn"], data))
-    return items
+    return [*unknowns.errors(), *items]
 
 
 def collect_rds_instances(

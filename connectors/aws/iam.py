@@ -14,6 +14,7 @@ from urllib.parse import unquote
 from connectors.base import CollectionError, EvidenceItem
 
 from .session import Account, ClientFactory, aws_exceptions, error_code, error_text, pages, paginate, plain
+from .unknown import Unknowns
 
 # The credential report is generated asynchronously; poll this often, this many times.
 REPORT_POLL_SECONDS = 2.0
@@ -58,37 +59,57 @@ def report_time(value: str | None) -> str | None:
     return value.replace("+00:00", "Z")
 
 
-def account_facts(factory: ClientFactory, account: Account, report: CredentialReport) -> dict[str, Any]:
-    """Password policy, account summary, root row of the report, root virtual MFA, account S3 block."""
-    iam = factory.client(account, "iam")
+ACCOUNT = "aws.account"
+USER = "aws.iam.user"
+# What the credential report alone tells; unknown (left out) when the report cannot be read.
+ACCOUNT_REPORT_FIELDS = ("root", "root_password_last_used", "credential_report_generated_at")
+USER_REPORT_FIELDS = ("password_last_used", "credential_report", "credential_report_generated_at")
+
+
+def _password_policy(iam: Any) -> dict[str, Any] | None:
     try:
-        password_policy = plain(iam.get_account_password_policy()["PasswordPolicy"])
+        return dict(plain(iam.get_account_password_policy()["PasswordPolicy"]))
     except aws_exceptions() as exc:
         if error_code(exc) != "NoSuchEntity":
             raise
-        password_policy = None  # no policy set: AWS's default rules apply
-    summary = iam.get_account_summary()["SummaryMap"]
-    root_virtual_mfa = [
+        return None  # no policy set: AWS's default rules apply
+
+
+def _root_virtual_mfa(iam: Any) -> list[str]:
+    return [
         device["SerialNumber"]
         for device in paginate(iam, "list_virtual_mfa_devices", "VirtualMFADevices", AssignmentStatus="Assigned")
         if device["SerialNumber"].endswith(":mfa/root-account-mfa-device")
         or str(device.get("User", {}).get("Arn", "")).endswith(":root")
     ]
+
+
+def account_facts(
+    factory: ClientFactory, account: Account, report: CredentialReport | None, unknowns: Unknowns
+) -> dict[str, Any]:
+    """Password policy, account summary, root row of the report, root virtual MFA, account S3 block.
+
+    Each fact is read on its own: one that fails is left out (see unknown.py), the others stay.
+    """
     from .s3 import account_public_access_block
 
-    account_block = account_public_access_block(factory, account)
-    root = report.root()
-    return {
-        "account_id": account.account_id,
-        "partition": account.partition,
-        "password_policy": password_policy,
-        "account_summary": plain(summary),
-        "root": dict(root) if root else None,
-        "root_virtual_mfa_devices": root_virtual_mfa,
-        "root_password_last_used": report_time(root.get("password_last_used")) if root else None,
-        "credential_report_generated_at": report.generated_at,
-        "s3_public_access_block": account_block,
-    }
+    iam = factory.client(account, "iam")
+    scope = f"{account.account_id}/global"
+    data: dict[str, Any] = {"account_id": account.account_id, "partition": account.partition}
+    facts: tuple[tuple[str, str, Callable[[], Any]], ...] = (
+        ("password_policy", "GetAccountPasswordPolicy", lambda: _password_policy(iam)),
+        ("account_summary", "GetAccountSummary", lambda: plain(iam.get_account_summary()["SummaryMap"])),
+        ("root_virtual_mfa_devices", "ListVirtualMFADevices", lambda: _root_virtual_mfa(iam)),
+        ("s3_public_access_block", "GetPublicAccessBlock", lambda: account_public_access_block(factory, account)),
+    )
+    for field, call, read in facts:
+        unknowns.read(data, field, read, scope=scope, call=call)
+    if report is not None:
+        root = report.root()
+        data["root"] = dict(root) if root else None
+        data["root_password_last_used"] = report_time(root.get("password_last_used")) if root else None
+        data["credential_report_generated_at"] = report.generated_at
+    return data
 
 
 def _document(raw: Any) -> dict[str, Any]:
@@ -116,59 +137,93 @@ def statements(document: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
-def _user_item(
-    factory: ClientFactory, account: Account, detail: dict[str, Any], report: CredentialReport
-) -> EvidenceItem:
-    iam = factory.client(account, "iam")
-    name, arn = detail["UserName"], detail["Arn"]
-    mfa = [plain(d) for d in paginate(iam, "list_mfa_devices", "MFADevices", UserName=name)]
+def _access_keys(iam: Any, name: str, unknowns: Unknowns, scope: str) -> list[dict[str, Any]]:
     keys = []
     for key in paginate(iam, "list_access_keys", "AccessKeyMetadata", UserName=name):
-        used = iam.get_access_key_last_used(AccessKeyId=key["AccessKeyId"]).get("AccessKeyLastUsed", {})
-        keys.append(
-            {
-                "AccessKeyId": key["AccessKeyId"],
-                "Status": key["Status"],
-                "CreateDate": plain(key["CreateDate"]),
-                "LastUsedDate": plain(used.get("LastUsedDate")),
-                "LastUsedServiceName": used.get("ServiceName"),
-                "LastUsedRegion": used.get("Region"),
-            }
-        )
-    row = report.rows.get(arn)
-    if row is not None:
-        password_enabled = row.get("password_enabled") == "true"
-        password_last_changed = report_time(row.get("password_last_changed"))
-    else:  # created after the cached report: ask IAM directly
+        entry = {"AccessKeyId": key["AccessKeyId"], "Status": key["Status"], "CreateDate": plain(key["CreateDate"])}
         try:
-            profile = iam.get_login_profile(UserName=name)["LoginProfile"]
-            password_enabled, password_last_changed = True, plain(profile.get("CreateDate"))
+            used = iam.get_access_key_last_used(AccessKeyId=key["AccessKeyId"]).get("AccessKeyLastUsed", {})
         except aws_exceptions() as exc:
-            if error_code(exc) != "NoSuchEntity":
-                raise
-            password_enabled, password_last_changed = False, None
-    data = {
+            # Only this key's last use is unknown: its LastUsed* keys are left out, CreateDate stays.
+            unknowns.add(scope, "GetAccessKeyLastUsed", (), f"user {name}", exc)
+        else:
+            entry.update(
+                LastUsedDate=plain(used.get("LastUsedDate")),
+                LastUsedServiceName=used.get("ServiceName"),
+                LastUsedRegion=used.get("Region"),
+            )
+        keys.append(entry)
+    return keys
+
+
+def _login_profile(iam: Any, name: str) -> tuple[bool, str | None]:
+    """(password enabled, password created) asked live, for users the credential report does not know."""
+    try:
+        profile = iam.get_login_profile(UserName=name)["LoginProfile"]
+    except aws_exceptions() as exc:
+        if error_code(exc) != "NoSuchEntity":
+            raise
+        return False, None
+    return True, plain(profile.get("CreateDate"))
+
+
+def _user_item(
+    factory: ClientFactory,
+    account: Account,
+    detail: dict[str, Any],
+    report: CredentialReport | None,
+    unknowns: Unknowns,
+) -> EvidenceItem:
+    iam = factory.client(account, "iam")
+    scope = f"{account.account_id}/global"
+    name, arn = detail["UserName"], detail["Arn"]
+    subject = f"user {name}"
+    data: dict[str, Any] = {
         "user": name,
         "arn": arn,
         "user_id": detail.get("UserId"),
         "path": detail.get("Path"),
         "create_date": plain(detail.get("CreateDate")),
         "account_id": account.account_id,
-        "password_enabled": password_enabled,
-        "password_last_used": report_time(row.get("password_last_used")) if row else None,
-        "password_last_changed": password_last_changed,
-        "mfa_devices": mfa,
-        "access_keys": keys,
-        "attached_policies": plain(detail.get("AttachedManagedPolicies") or []),
-        "inline_policies": [
+    }
+    row = report.rows.get(arn) if report is not None else None
+    if row is not None:
+        data["password_enabled"] = row.get("password_enabled") == "true"
+        data["password_last_changed"] = report_time(row.get("password_last_changed"))
+    else:  # created after the cached report, or no report: ask IAM directly
+        try:
+            data["password_enabled"], data["password_last_changed"] = _login_profile(iam, name)
+        except aws_exceptions() as exc:
+            unknowns.add(scope, "GetLoginProfile", ("password_enabled", "password_last_changed"), subject, exc)
+    if report is not None:
+        data["password_last_used"] = report_time(row.get("password_last_used")) if row else None
+        data["credential_report"] = dict(row) if row else None
+        data["credential_report_generated_at"] = report.generated_at
+    unknowns.read(
+        data,
+        "mfa_devices",
+        lambda: [plain(d) for d in paginate(iam, "list_mfa_devices", "MFADevices", UserName=name)],
+        scope=scope,
+        call="ListMFADevices",
+        subject=subject,
+    )
+    unknowns.read(
+        data,
+        "access_keys",
+        lambda: _access_keys(iam, name, unknowns, scope),
+        scope=scope,
+        call="ListAccessKeys",
+        subject=subject,
+    )
+    data.update(
+        attached_policies=plain(detail.get("AttachedManagedPolicies") or []),
+        inline_policies=[
             {"PolicyName": p["PolicyName"], "statements": statements(_document(p.get("PolicyDocument")))}
             for p in detail.get("UserPolicyList") or []
         ],
-        "groups": list(detail.get("GroupList") or []),
-        "credential_report": dict(row) if row else None,
-        "credential_report_generated_at": report.generated_at,
-    }
-    return EvidenceItem("aws.iam.user", arn, data)
+        groups=list(detail.get("GroupList") or []),
+    )
+    return EvidenceItem(USER, arn, data)
 
 
 def _policy_item(account: Account, detail: dict[str, Any]) -> EvidenceItem:
@@ -182,32 +237,37 @@ def _policy_item(account: Account, detail: dict[str, Any]) -> EvidenceItem:
 
 def collect_iam(
     factory: ClientFactory, account: Account
-) -> tuple[dict[str, Any] | CollectionError, list[EvidenceItem | CollectionError]]:
-    """(account facts or their error, users and policies or their errors) for one account."""
+) -> tuple[dict[str, Any], list[EvidenceItem | CollectionError]]:
+    """(account facts, users and policies and every error) for one account.
+
+    The account facts come back separately because aws.account is completed with the trails later;
+    their field-scoped errors are already among the records.
+    """
     scope = f"{account.account_id}/global"
     iam = factory.client(account, "iam")
+    records: list[EvidenceItem | CollectionError] = []
+    report: CredentialReport | None = None
     try:
         report = fetch_credential_report(iam)
     except report_failures() as exc:
         reason = f"{scope}: credential report: {error_text(exc)}"
-        return CollectionError("aws.account", reason), [CollectionError("aws.iam.user", reason)]
-    try:
-        facts: dict[str, Any] | CollectionError = account_facts(factory, account, report)
-    except aws_exceptions() as exc:
-        facts = CollectionError("aws.account", f"{scope}: {error_text(exc)}")
-    records: list[EvidenceItem | CollectionError] = []
+        records.append(CollectionError(ACCOUNT, reason, ACCOUNT_REPORT_FIELDS))
+        records.append(CollectionError(USER, reason, USER_REPORT_FIELDS))
+    account_unknowns = Unknowns(ACCOUNT)
+    facts = account_facts(factory, account, report, account_unknowns)
+    records.extend(account_unknowns.errors())
     users: list[dict[str, Any]] = []
+    policies: list[EvidenceItem] = []
     try:
         for page in pages(iam, "get_account_authorization_details", Filter=["User", "LocalManagedPolicy"]):
             users.extend(page.get("UserDetailList") or [])
-            records.extend(_policy_item(account, p) for p in page.get("Policies") or [])
+            policies.extend(_policy_item(account, p) for p in page.get("Policies") or [])
     except aws_exceptions() as exc:
         reason = f"{scope}: {error_text(exc)}"
-        return facts, [CollectionError("aws.iam.user", reason), CollectionError("aws.iam.policy", reason)]
-    try:
-        with ThreadPoolExecutor(max_workers=USER_WORKERS) as pool:
-            records.extend(pool.map(lambda d: _user_item(factory, account, d, report), users))
-    except aws_exceptions() as exc:
-        records = [r for r in records if r.kind != "aws.iam.user"]
-        records.append(CollectionError("aws.iam.user", f"{scope}: {error_text(exc)}"))
+        return facts, [*records, CollectionError(USER, reason), CollectionError("aws.iam.policy", reason)]
+    records.extend(policies)
+    user_unknowns = Unknowns(USER)
+    with ThreadPoolExecutor(max_workers=USER_WORKERS) as pool:
+        records.extend(pool.map(lambda d: _user_item(factory, account, d, report, user_unknowns), users))
+    records.extend(user_unknowns.errors())
     return facts, records

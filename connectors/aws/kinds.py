@@ -22,14 +22,14 @@ EVIDENCE_KINDS = (
             "PasswordReusePrevention, ...); null when the account has none (NoSuchEntity)",
             "account_summary": "iam:GetAccountSummary SummaryMap (AccountMFAEnabled, AccountAccessKeysPresent, ...)",
             "root": "the <root_account> row of the credential report (raw strings); null when absent",
-            "root_password_last_used": "root password last use, ISO-8601, null when never or unknown",
+            "root_password_last_used": "root password last use, ISO-8601, null when never used or no_information",
             "root_virtual_mfa_devices": "serial numbers of virtual MFA devices assigned to root (empty: "
             "hardware MFA or none)",
             "credential_report_generated_at": "when AWS generated the credential report (up to 4 h old)",
             "s3_public_access_block": "s3control:GetPublicAccessBlock configuration; null when none",
             "trails": "[{TrailARN, Name, HomeRegion, IsMultiRegionTrail, IsOrganizationTrail, "
             "IncludeGlobalServiceEvents, LogFileValidationEnabled, IsLogging}] seen from the regions in "
-            "scope; null when CloudTrail could not be read",
+            "scope; left out when CloudTrail could not be read in any region",
         },
     ),
     EvidenceKind(
@@ -42,7 +42,7 @@ EVIDENCE_KINDS = (
             "arn": "user ARN (the item id)",
             "create_date": "ISO-8601",
             "password_enabled": "has a console password (credential report; live GetLoginProfile for newer users)",
-            "password_last_used": "ISO-8601 or null (never used / unknown)",
+            "password_last_used": "ISO-8601 or null (never used, or no_information in the report)",
             "password_last_changed": "ISO-8601 or null",
             "mfa_devices": "live iam:ListMFADevices [{SerialNumber, EnableDate, UserName}]",
             "access_keys": "live [{AccessKeyId, Status, CreateDate, LastUsedDate (null: never), "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -10,8 +11,11 @@ from connectors.base import CollectionError, EvidenceItem
 
 from .iam import statements
 from .session import Account, ClientFactory, aws_exceptions, error_code, error_text, paginate, plain
+from .unknown import Unknowns
 
 BUCKET_WORKERS = 8
+# What GetBucketPolicy alone tells about a bucket.
+POLICY_FIELDS = ("policy", "policy_statements")
 
 # Error codes that mean "this configuration is not set", which is a fact (null), not a failure.
 _ABSENT = {
@@ -20,6 +24,10 @@ _ABSENT = {
     "get_bucket_policy_status": "NoSuchBucketPolicy",
     "get_bucket_policy": "NoSuchBucketPolicy",
 }
+
+
+class Unknown:
+    """Marks a fact that could not be read (None already means "not configured")."""
 
 
 def bucket_region(location: str | None) -> str:
@@ -38,30 +46,65 @@ def _optional(client: Any, operation: str, key: str, bucket: str) -> Any:
         raise
 
 
+def _policy(s3: Any, name: str) -> dict[str, Any]:
+    text = _optional(s3, "get_bucket_policy", "Policy", name)
+    policy = json.loads(text) if text else None
+    return {"policy": policy, "policy_statements": statements(policy) if policy else []}
+
+
 def _bucket_item(
-    factory: ClientFactory, account: Account, bucket: dict[str, Any], region: str, account_block: Any
+    factory: ClientFactory,
+    account: Account,
+    bucket: dict[str, Any],
+    region: str,
+    account_block: dict[str, Any] | Unknown | None,
+    unknowns: Unknowns,
 ) -> EvidenceItem:
+    """One bucket; each configuration read on its own, a failed one left out (see unknown.py)."""
     name = bucket["Name"]
     s3 = factory.client(account, "s3", region)
-    versioning = s3.get_bucket_versioning(Bucket=name)
-    policy_text = _optional(s3, "get_bucket_policy", "Policy", name)
-    policy = json.loads(policy_text) if policy_text else None
-    data = {
+    scope, subject = f"{account.account_id}/{region}", f"bucket {name}"
+    data: dict[str, Any] = {
         "name": name,
         "arn": f"arn:{account.partition}:s3:::{name}",
         "account_id": account.account_id,
         "region": region,
         "creation_date": plain(bucket.get("CreationDate")),
-        "public_access_block": plain(_optional(s3, "get_public_access_block", "PublicAccessBlockConfiguration", name)),
-        "account_public_access_block": account_block,
-        "encryption": plain(_optional(s3, "get_bucket_encryption", "ServerSideEncryptionConfiguration", name)),
-        "versioning": {"Status": versioning.get("Status"), "MFADelete": versioning.get("MFADelete")},
-        "logging": plain(s3.get_bucket_logging(Bucket=name).get("LoggingEnabled")),
-        "policy_status": plain(_optional(s3, "get_bucket_policy_status", "PolicyStatus", name)),
-        "policy": policy,
-        "policy_statements": statements(policy) if policy else [],
     }
+    if not isinstance(account_block, Unknown):
+        data["account_public_access_block"] = account_block
+    details: tuple[tuple[str, str, Callable[[], Any]], ...] = (
+        (
+            "public_access_block",
+            "GetPublicAccessBlock",
+            lambda: plain(_optional(s3, "get_public_access_block", "PublicAccessBlockConfiguration", name)),
+        ),
+        (
+            "encryption",
+            "GetBucketEncryption",
+            lambda: plain(_optional(s3, "get_bucket_encryption", "ServerSideEncryptionConfiguration", name)),
+        ),
+        ("versioning", "GetBucketVersioning", lambda: _versioning(s3, name)),
+        ("logging", "GetBucketLogging", lambda: plain(s3.get_bucket_logging(Bucket=name).get("LoggingEnabled"))),
+        (
+            "policy_status",
+            "GetBucketPolicyStatus",
+            lambda: plain(_optional(s3, "get_bucket_policy_status", "PolicyStatus", name)),
+        ),
+    )
+    for field, call, read in details:
+        unknowns.read(data, field, read, scope=scope, call=call, subject=subject)
+    failures: tuple[type[BaseException], ...] = (*aws_exceptions(), ValueError)  # ValueError: policy not JSON
+    try:
+        data.update(_policy(s3, name))
+    except failures as exc:
+        unknowns.add(scope, "GetBucketPolicy", POLICY_FIELDS, subject, exc)
     return EvidenceItem("aws.s3.bucket", data["arn"], data)
+
+
+def _versioning(s3: Any, name: str) -> dict[str, Any]:
+    versioning = s3.get_bucket_versioning(Bucket=name)
+    return {"Status": versioning.get("Status"), "MFADelete": versioning.get("MFADelete")}
 
 
 def account_public_access_block(factory: ClientFactory, account: Account) -> dict[str, Any] | None:
@@ -82,27 +125,37 @@ def collect_buckets(
     """Every bucket of the account (restricted to ``regions`` when the user configured them).
 
     The account-level public access block is joined onto each bucket, because a bucket is protected
-    by either level; if it cannot be read, no bucket is reported (its protection would be unknown).
+    by either level; if it cannot be read it is left out of every bucket (and named in the error).
     """
     s3 = factory.client(account, "s3")
+    scope = f"{account.account_id}/global"
     try:
-        account_block = account_public_access_block(factory, account)
         buckets = list(paginate(s3, "list_buckets", "Buckets"))
     except aws_exceptions() as exc:
-        return [CollectionError("aws.s3.bucket", f"{account.account_id}/global: {error_text(exc)}")]
+        return [CollectionError("aws.s3.bucket", f"{scope}: {error_text(exc)}")]
+    records: list[EvidenceItem | CollectionError] = []
+    account_block: dict[str, Any] | Unknown | None
+    try:
+        account_block = account_public_access_block(factory, account)
+    except aws_exceptions() as exc:
+        account_block = Unknown()
+        reason = f"{scope}: GetPublicAccessBlock (account_public_access_block unknown): {error_text(exc)}"
+        records.append(CollectionError("aws.s3.bucket", reason, ("account_public_access_block",)))
+    unknowns = Unknowns("aws.s3.bucket")
 
     def one(bucket: dict[str, Any]) -> EvidenceItem | CollectionError | None:
         name = bucket["Name"]
-        region = "global"
         try:
             region = bucket.get("BucketRegion") or bucket_region(
                 s3.get_bucket_location(Bucket=name).get("LocationConstraint")
             )
-            if regions is not None and region not in regions:
-                return None
-            return _bucket_item(factory, account, bucket, region, account_block)
         except aws_exceptions() as exc:
-            return CollectionError("aws.s3.bucket", f"{account.account_id}/{region}: bucket {name}: {error_text(exc)}")
+            # Without its region the bucket can be neither placed in scope nor read: a missing item.
+            return CollectionError("aws.s3.bucket", f"{scope}: bucket {name}: GetBucketLocation: {error_text(exc)}")
+        if regions is not None and region not in regions:
+            return None
+        return _bucket_item(factory, account, bucket, region, account_block, unknowns)
 
     with ThreadPoolExecutor(max_workers=BUCKET_WORKERS) as pool:
-        return [r for r in pool.map(one, buckets) if r is not None]
+        records.extend(r for r in pool.map(one, buckets) if r is not None)
+    return [*records, *unknowns.errors()]

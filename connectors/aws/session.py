@@ -47,7 +47,10 @@ def error_text(exc: BaseException) -> str:
         if first.startswith("<"):  # an HTML error page from a proxy or an endpoint without the service
             first = "(the endpoint answered with an HTML error page)"
         return f"{code} {first}".strip()
-    return f"{type(exc).__name__} {exc}".strip()
+    if type(exc).__name__ == "ResponseParserError":  # its text repeats the raw body
+        return "ResponseParserError the answer is not an AWS response (does the endpoint implement this call?)"
+    lines = str(exc).strip().splitlines()
+    return f"{type(exc).__name__} {lines[0] if lines else ''}".strip()
 
 
 def error_code(exc: BaseException) -> str | None:
@@ -140,10 +143,15 @@ class ClientFactory:
 
 
 def aws_exceptions() -> tuple[type[BaseException], ...]:
-    """What an AWS call raises for a service answer or a transport failure (retries exhausted)."""
-    from botocore.exceptions import BotoCoreError, ClientError
+    """What an AWS call raises for a service answer or a transport failure (retries exhausted).
 
-    return (ClientError, BotoCoreError)
+    ResponseParserError is an answer botocore could not parse (e.g. a bare "Not Found" body from a
+    server that lacks the endpoint); it is not a BotoCoreError, so it is named here.
+    """
+    from botocore.exceptions import BotoCoreError, ClientError
+    from botocore.parsers import ResponseParserError
+
+    return (ClientError, BotoCoreError, ResponseParserError)
 
 
 def require_botocore_session() -> Any:

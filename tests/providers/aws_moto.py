@@ -1,8 +1,9 @@
 """A moto server wrapped in a WSGI middleware that logs every AWS operation and injects faults.
 
 moto has no fault injection of its own; this wraps its WSGI app (same process, same backends as the
-shared ``moto_server`` fixture) so tests can throttle an operation, deny it in one region, and
-assert which operations the collector sent.
+shared ``moto_server`` fixture) so tests can throttle an operation, deny it in one region, answer
+a bare 404 as an imitation lacking the endpoint would, and assert which operations the collector sent.
+Fault operations are shell patterns (``GET /*?logging``), matched case-sensitively.
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ import threading
 import urllib.request
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
 from typing import Any
 from urllib.parse import parse_qs
 
+PLAIN_404 = "(plain 404)"
 _SCOPE = re.compile(r"Credential=[^/]+/\d{8}/([^/]+)/([^/]+)/aws4_request")
 
 
@@ -67,14 +70,17 @@ class FaultInjector:
         with self.lock:
             self.calls.append(call)
             for f in self.faults:
-                if f.times > 0 and f.operation == call.operation and f.region in (None, call.region):
+                if f.times > 0 and fnmatchcase(call.operation, f.operation) and f.region in (None, call.region):
                     f.times -= 1
                     fault = f
                     break
         if fault is None:
             return self.app(environ, start_response)  # type: ignore[no-any-return]
         message = "Rate exceeded" if "Throttl" in fault.code else f"not authorized to perform {call.operation}"
-        if call.protocol == "query":
+        if fault.code == PLAIN_404:
+            # What an API imitation without this endpoint answers: no AWS error document at all.
+            body, headers = b"Not Found", [("Content-Type", "text/plain")]
+        elif call.protocol == "query":
             body = (
                 f"<ErrorResponse><Error><Type>Sender</Type><Code>{fault.code}</Code><Message>{message}</Message>"
                 "</Error><RequestId>fault</RequestId></ErrorResponse>"
@@ -119,6 +125,10 @@ class FaultyMoto:
     def deny(self, operation: str, region: str | None = None, times: int = 1000) -> None:
         code = "AccessDeniedException" if " " in operation else "AccessDenied"
         self.injector.faults.append(Fault(operation, times, code, 403, region))
+
+    def not_found(self, operation: str, region: str | None = None) -> None:
+        """Answer a bare 404 (an endpoint the server does not implement); ``*`` matches any text."""
+        self.injector.faults.append(Fault(operation, 1000, PLAIN_404, 404, region))
 
     def calls(self) -> list[Call]:
         with self.injector.lock:

@@ -255,13 +255,33 @@ def test_params_override_thresholds(collected: Collected) -> None:
 
 def test_unreadable_trails_make_the_multi_region_check_error_not_fail(collected: Collected) -> None:
     c = collected
-    unknown = edited(c, "aws.account", _set("trails", None))
-    result = evaluate(
-        c,
-        [r for r in unknown if not (isinstance(r, EvidenceItem) and r.id == c.estate.member)],
-        "aws.cloudtrail.multi_region_logging",
-    )
-    assert result.status == "error"
+    unknown = edited(c, "aws.account", lambda data: data.pop("trails"))  # as the connector leaves it
+    records = [
+        *[r for r in unknown if not (isinstance(r, EvidenceItem) and r.id == c.estate.member)],
+        CollectionError("aws.account", f"{M}/global: trails unknown", ("trails",)),
+    ]
+    results = evaluate_connector_checks(AwsConnector, records, now=c.now)
+    assert results["aws.cloudtrail.multi_region_logging"].status == "error"
+    # the other account checks do not read the trails: they keep their verdicts
+    assert results["aws.account.password_policy_strong"].failing == [M]
+    assert results["aws.account.root_access_keys_absent"].status == "pass"
+
+
+def test_a_trail_without_known_status_cannot_count_as_logging(collected: Collected) -> None:
+    c = collected
+
+    def status_unknown(data: dict[str, Any]) -> None:
+        for trail in data["trails"]:
+            trail.pop("IsLogging")
+
+    records = [
+        r
+        for r in edited(c, "aws.account", status_unknown)
+        if not (isinstance(r, EvidenceItem) and r.id == c.estate.member)
+    ]
+    finding = evaluate(c, records, "aws.cloudtrail.multi_region_logging").findings[0]
+    assert (finding.resource, finding.status) == (M, "error")
+    assert "IsLogging" in finding.message
 
 
 def test_a_collection_error_keeps_a_check_from_passing(collected: Collected) -> None:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from stub import Stub
 
-from collector.testing import collect_items
+from collector.testing import collect_items, evaluate_connector_checks
 from connectors.aws import AwsConnector
 from connectors.aws import iam as aws_iam
 from connectors.aws import session as aws_session
@@ -174,14 +175,118 @@ def test_permission_denial_is_recorded_for_that_kind_and_region(estate: Estate, 
     moto.deny("GET /detector", region=BAD)  # GuardDuty ListDetectors (REST JSON protocol)
     moto.deny("GetAccountPasswordPolicy")
     records = collect_items(AwsConnector, {"regions": REGIONS})
-    errors = {e.kind: e.message for e in errors_of(records)}
+    errors = {e.kind: (e.message, e.fields) for e in errors_of(records)}
     assert errors == {
-        "aws.guardduty.region": f"{MANAGEMENT}/{BAD}: AccessDeniedException not authorized to perform GET /detector",
-        "aws.account": f"{MANAGEMENT}/global: AccessDenied not authorized to perform GetAccountPasswordPolicy",
+        # the list could not be read: the whole kind is in doubt for that region
+        "aws.guardduty.region": (
+            f"{MANAGEMENT}/{BAD}: AccessDeniedException not authorized to perform GET /detector",
+            None,
+        ),
+        # one fact of the account could not be read: only that field is unknown
+        "aws.account": (
+            f"{MANAGEMENT}/global: GetAccountPasswordPolicy (password_policy unknown): "
+            "AccessDenied not authorized to perform GetAccountPasswordPolicy",
+            ("password_policy",),
+        ),
     }
     assert set(items_of(records, "aws.guardduty.region")) == {f"{MANAGEMENT}/{GOOD}"}
-    assert items_of(records, "aws.account") == {}
+    account = items_of(records, "aws.account")[MANAGEMENT]
+    assert "password_policy" not in account  # left out, never null ("no policy" is a fact)
+    assert account["account_summary"]["AccountMFAEnabled"] == 0 and account["trails"]
     assert len(items_of(records, "aws.iam.user")) == 4  # other kinds unaffected
+
+
+# Detail calls an independent imitation might not implement, answered with a bare 404, and the
+# fields each one leaves unknown (left out of the items, named in the field-scoped error).
+MISSING_DETAILS = {
+    "GetAccountSummary": ("aws.account", ("account_summary",)),
+    "ListMFADevices": ("aws.iam.user", ("mfa_devices",)),
+    "GetAccessKeyLastUsed": ("aws.iam.user", ()),  # nested: each key's LastUsed* keys
+    "GET /*?logging": ("aws.s3.bucket", ("logging",)),
+    "GET /v20180820/configuration/publicAccessBlock": ("aws.s3.bucket", ("account_public_access_block",)),
+    # (the same S3 Control call also feeds aws.account: see ALSO_UNKNOWN)
+    "GetTrailStatus": ("aws.cloudtrail.trail", ("IsLogging", "status")),
+    "DescribeConfigurationRecorderStatus": ("aws.config.region", ()),  # nested: each recorder's status
+    "DescribeFlowLogs": ("aws.ec2.vpc", ("flow_logs",)),
+    "GetKeyRotationStatus": ("aws.kms.key", ("rotation_enabled", "rotation_period_days")),
+}
+ALSO_UNKNOWN = {("aws.account", ("s3_public_access_block",))}
+# The checks reading what those calls return; every other check must keep its verdict.
+# (aws.config.recorder_enabled reads a recorder's status too, but BAD has no recorder at all: a real fail.)
+READ_THE_MISSING_DETAILS = {
+    "aws.account.root_mfa_enabled",
+    "aws.account.root_access_keys_absent",
+    "aws.account.root_hardware_mfa",
+    "aws.account.s3_public_access_blocked",
+    "aws.iam.user_mfa_enabled",
+    "aws.iam.unused_credentials_disabled",
+    "aws.s3.bucket_access_logging_enabled",
+    "aws.s3.bucket_public_access_blocked",
+    "aws.cloudtrail.multi_region_logging",
+    "aws.ec2.vpc_flow_logs_enabled",
+    "aws.kms.key_rotation_enabled",
+}
+
+
+def test_missing_detail_endpoints_leave_only_the_checks_reading_them_in_error(estate: Estate, moto: FaultyMoto) -> None:
+    settings = {"regions": REGIONS}
+    now = datetime.now(UTC)
+    baseline = {
+        k: r.status
+        for k, r in evaluate_connector_checks(AwsConnector, collect_items(AwsConnector, settings), now=now).items()
+    }
+    for operation in MISSING_DETAILS:
+        moto.not_found(operation)
+    records = collect_items(AwsConnector, settings)
+
+    errors = errors_of(records)
+    assert {(e.kind, e.fields) for e in errors} == set(MISSING_DETAILS.values()) | ALSO_UNKNOWN
+    assert all(e.message.endswith(("404 Not Found", "implement this call?)")) for e in errors)
+    assert all(" unknown)" in e.message for e in errors)
+    assert not any(e.message.count(",") > 8 for e in errors)  # grouped: at most 5 resources named
+    # every item is still there, with the unknown facts left out
+    users = items_of(records, "aws.iam.user")
+    assert len(users) == 4 and all("mfa_devices" not in u for u in users.values())
+    carol_key = users[estate.ids["carol"]]["access_keys"][0]
+    assert carol_key["Status"] == "Active" and "LastUsedDate" not in carol_key
+    buckets = items_of(records, "aws.s3.bucket")
+    assert buckets and all("logging" not in b and "account_public_access_block" not in b for b in buckets.values())
+    assert buckets[estate.ids["closed-bucket"]]["encryption"] is not None
+    trail = items_of(records, "aws.cloudtrail.trail")[estate.ids["org-trail"]]
+    assert "IsLogging" not in trail and trail["LogFileValidationEnabled"] is True
+
+    results = evaluate_connector_checks(AwsConnector, records, now=now)
+    assert {k for k, r in results.items() if r.status == "error"} == READ_THE_MISSING_DETAILS
+    kept = {k: r.status for k, r in results.items() if k not in READ_THE_MISSING_DETAILS}
+    assert kept == {k: v for k, v in baseline.items() if k not in READ_THE_MISSING_DETAILS}
+    # the fixed checks over the same kinds keep real verdicts, failing ones included
+    assert results["aws.s3.bucket_encrypted"].failing == [estate.ids["open-bucket"]]
+    assert results["aws.iam.access_keys_rotated"].status == "pass"
+    assert results["aws.cloudtrail.log_file_validation_enabled"].failing == [estate.ids["local-trail"]]
+    assert results["aws.account.password_policy_strong"].failing == [MANAGEMENT]
+    assert results["aws.config.recorder_all_resources"].status == baseline["aws.config.recorder_all_resources"]
+    recorders = {f.resource: f.status for f in results["aws.config.recorder_enabled"].findings}
+    assert recorders == {f"{MANAGEMENT}/{GOOD}": "error", f"{MANAGEMENT}/{BAD}": "fail"}
+
+
+def test_an_unreadable_credential_report_leaves_the_live_facts_usable(estate: Estate, moto: FaultyMoto) -> None:
+    moto.not_found("GenerateCredentialReport")
+    records = collect_items(AwsConnector, {"regions": [GOOD]})
+    errors = {(e.kind, e.fields) for e in errors_of(records)}
+    assert errors == {
+        ("aws.account", ("root", "root_password_last_used", "credential_report_generated_at")),
+        ("aws.iam.user", ("password_last_used", "credential_report", "credential_report_generated_at")),
+    }
+    users = items_of(records, "aws.iam.user")
+    alice, carol = users[estate.ids["alice"]], users[estate.ids["carol"]]
+    # console passwords asked live (GetLoginProfile) instead
+    assert alice["password_enabled"] is True and carol["password_enabled"] is False
+    assert "password_last_used" not in alice
+    results = evaluate_connector_checks(AwsConnector, records)
+    assert results["aws.iam.user_mfa_enabled"].failing == [estate.ids["bob"]]
+    assert results["aws.account.root_mfa_enabled"].failing == [MANAGEMENT]
+    assert results["aws.iam.unused_credentials_disabled"].status == "error"
+    assert results["aws.account.root_not_used_recently"].status == "error"
 
 
 def test_unsupported_service_is_that_kinds_error(estate: Estate, monkeypatch: pytest.MonkeyPatch) -> None:
