@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import ModuleType
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
@@ -34,6 +34,13 @@ class ConnectorSettings(BaseModel):
     """Base for every connector's settings: unknown keys are errors, never silently dropped."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    def scope(self) -> str:
+        """A short, secret-free name of what these settings collect (an org, a tenant) for messages."""
+        return ""
+
+
+SettingsT = TypeVar("SettingsT", bound=ConnectorSettings)
 
 
 @dataclass(frozen=True)
@@ -143,8 +150,9 @@ class CollectContext:
         self.api_calls += n
 
 
-class Connector(ABC):
-    """Base class of every connector. Subclasses fill in the ClassVars and ``collect``."""
+class Connector(ABC, Generic[SettingsT]):
+    """Base class of every connector: ``class XConnector(Connector[XSettings])`` fills in the ClassVars
+    and ``collect``; ``self.settings`` is then typed as the connector's own settings model."""
 
     name: ClassVar[str]
     extra: ClassVar[str]  # the pip extra that installs the SDK, e.g. "aws"
@@ -152,8 +160,8 @@ class Connector(ABC):
     evidence_kinds: ClassVar[tuple[EvidenceKind, ...]]
     permissions: ClassVar[tuple[str, ...]]  # least privilege, human readable; docs/<name>.md has details
 
-    def __init__(self, settings: ConnectorSettings, context: CollectContext) -> None:
-        self.settings = settings
+    def __init__(self, settings: SettingsT, context: CollectContext) -> None:
+        self.settings: SettingsT = settings
         self.context = context
 
     @abstractmethod
@@ -162,8 +170,9 @@ class Connector(ABC):
 
     @classmethod
     def label(cls, settings: ConnectorSettings) -> str:
-        """A short, secret-free name of the configured scope (an org, a tenant) for messages."""
-        return cls.name
+        """``name:scope`` of one configured entry, for progress lines and error messages."""
+        scope = settings.scope()
+        return f"{cls.name}:{scope}" if scope else cls.name
 
     @classmethod
     def simulated_estate(cls, now: datetime) -> Iterator[EvidenceItem | CollectionError]:

@@ -28,7 +28,7 @@ class FakeSettings(ConnectorSettings):
     token: SecretStr | None = None
 
 
-class FakeConnector(Connector):
+class FakeConnector(Connector[FakeSettings]):
     name = "fake"
     extra = "fake"
     settings_model = FakeSettings
@@ -40,7 +40,6 @@ class FakeConnector(Connector):
 
     def collect(self) -> Iterator[EvidenceItem | CollectionError]:
         settings = self.settings
-        assert isinstance(settings, FakeSettings)
         if settings.delay_s:
             time.sleep(settings.delay_s)
         if settings.crash:

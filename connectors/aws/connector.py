@@ -6,13 +6,13 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import ClassVar
 
-from connectors.base import CollectContext, CollectionError, Connector, ConnectorSettings, EvidenceItem, require
+from connectors.base import CollectContext, CollectionError, Connector, EvidenceItem, require
 
 from .kinds import EVIDENCE_KINDS, PERMISSIONS
 from .settings import AwsSettings
 
 
-class AwsConnector(Connector):
+class AwsConnector(Connector[AwsSettings]):
     """IAM, S3, CloudTrail, Config, GuardDuty, Access Analyzer, EC2, KMS and RDS evidence via boto3."""
 
     name = "aws"
@@ -22,20 +22,9 @@ class AwsConnector(Connector):
     permissions = PERMISSIONS
     max_workers: ClassVar[int] = 16  # concurrent (account, region, service) tasks
 
-    def __init__(self, settings: ConnectorSettings, context: CollectContext) -> None:
+    def __init__(self, settings: AwsSettings, context: CollectContext) -> None:
         super().__init__(settings, context)
-        assert isinstance(settings, AwsSettings)
         self.aws: AwsSettings = settings
-
-    @classmethod
-    def label(cls, settings: ConnectorSettings) -> str:
-        assert isinstance(settings, AwsSettings)
-        parts = ["aws"]
-        if settings.profile:
-            parts.append(f"profile={settings.profile}")
-        if settings.accounts_role:
-            parts.append("organization")
-        return ":".join(parts)
 
     @classmethod
     def simulated_estate(cls, now: datetime) -> Iterator[EvidenceItem | CollectionError]:

@@ -48,3 +48,11 @@ class AwsSettings(ConnectorSettings):
         if not value.startswith(("https://", "http://")):
             raise ValueError("endpoint_url must be an http(s) URL")
         return value.rstrip("/")
+
+    def scope(self) -> str:
+        parts = []
+        if self.profile:
+            parts.append(f"profile={self.profile}")
+        if self.accounts_role:
+            parts.append("organization")
+        return ":".join(parts)

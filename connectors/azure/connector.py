@@ -11,7 +11,6 @@ from connectors.base import (
     CollectionError,
     Connector,
     ConnectorError,
-    ConnectorSettings,
     EvidenceItem,
     EvidenceKind,
     require,
@@ -27,7 +26,7 @@ MAX_PARALLEL_SUBSCRIPTIONS = 8
 Record = EvidenceItem | CollectionError
 
 
-class AzureConnector(Connector):
+class AzureConnector(Connector[AzureSettings]):
     name = "azure"
     extra = "azure"
     settings_model = AzureSettings
@@ -40,16 +39,6 @@ class AzureConnector(Connector):
         "Microsoft Graph application permission Policy.Read.All (security defaults, Conditional Access)",
     )
 
-    @property
-    def _settings(self) -> AzureSettings:
-        assert isinstance(self.settings, AzureSettings)
-        return self.settings
-
-    @classmethod
-    def label(cls, settings: ConnectorSettings) -> str:
-        assert isinstance(settings, AzureSettings)
-        return f"azure:{settings.tenant_id}"
-
     @classmethod
     def simulated_estate(cls, now: datetime) -> Iterator[Record]:
         from .demo import simulated_estate
@@ -57,7 +46,7 @@ class AzureConnector(Connector):
         return simulated_estate(now)
 
     def collect(self) -> Iterator[Record]:
-        settings = self._settings
+        settings = self.settings
         exceptions = require("azure.core.exceptions", "azure")
         credential = make_credential(settings)
         arm_api = Api(settings.arm_endpoint, credential, self.context.count_call)
@@ -77,7 +66,7 @@ class AzureConnector(Connector):
             credential.close()
 
     def _collect_arm(self, arm_api: Api) -> Iterator[Record]:
-        settings = self._settings
+        settings = self.settings
         requested = None if settings.all_subscriptions else settings.subscriptions
         try:
             subscriptions, errors = arm.list_subscriptions(arm_api, requested)

@@ -64,3 +64,6 @@ class AzureSettings(ConnectorSettings):
     @property
     def instance_discovery_disabled(self) -> bool:
         return (urlsplit(self.authority_host).hostname or "") not in KNOWN_AUTHORITY_HOSTS
+
+    def scope(self) -> str:
+        return self.tenant_id

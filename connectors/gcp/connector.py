@@ -6,14 +6,14 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import ClassVar
 
-from connectors.base import CollectContext, CollectionError, Connector, ConnectorSettings, EvidenceItem
+from connectors.base import CollectContext, CollectionError, Connector, EvidenceItem
 
 from .kinds import EVIDENCE_KINDS, PERMISSIONS
 from .settings import GcpSettings
 from .transport import RetryPolicy
 
 
-class GcpConnector(Connector):
+class GcpConnector(Connector[GcpSettings]):
     """Organization, folders, projects and their IAM policies; buckets, service accounts, firewalls, SQL."""
 
     name = "gcp"
@@ -24,18 +24,9 @@ class GcpConnector(Connector):
     retry_policy: ClassVar[RetryPolicy] = RetryPolicy()
     max_workers: ClassVar[int] = 8
 
-    def __init__(self, settings: ConnectorSettings, context: CollectContext) -> None:
+    def __init__(self, settings: GcpSettings, context: CollectContext) -> None:
         super().__init__(settings, context)
-        assert isinstance(settings, GcpSettings)
         self.gcp: GcpSettings = settings
-
-    @classmethod
-    def label(cls, settings: ConnectorSettings) -> str:
-        assert isinstance(settings, GcpSettings)
-        if settings.organization_id:
-            return f"gcp:organizations/{settings.organization_id}"
-        projects = settings.projects or []
-        return f"gcp:{','.join(projects[:3])}{',…' if len(projects) > 3 else ''}"
 
     @classmethod
     def simulated_estate(cls, now: datetime) -> Iterator[EvidenceItem | CollectionError]:

@@ -55,3 +55,9 @@ class GcpSettings(ConnectorSettings):
         if (self.organization_id is None) == (self.projects is None):
             raise ValueError("set exactly one of organization_id or projects")
         return self
+
+    def scope(self) -> str:
+        if self.organization_id:
+            return f"organizations/{self.organization_id}"
+        projects = self.projects or []
+        return f"{','.join(projects[:3])}{',…' if len(projects) > 3 else ''}"

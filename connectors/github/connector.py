@@ -10,7 +10,6 @@ from connectors.base import (
     CollectionError,
     Connector,
     ConnectorError,
-    ConnectorSettings,
     EvidenceItem,
     EvidenceKind,
     require,
@@ -26,7 +25,7 @@ from .repos import RepoCollector
 from .settings import GitHubSettings
 
 
-class GitHubConnector(Connector):
+class GitHubConnector(Connector[GitHubSettings]):
     name = "github"
     extra = "github"
     settings_model = GitHubSettings
@@ -35,7 +34,6 @@ class GitHubConnector(Connector):
 
     def collect(self) -> Iterator[EvidenceItem | CollectionError]:
         settings = self.settings
-        assert isinstance(settings, GitHubSettings)
         require("github", "github")
         api = Api(
             build_github(settings),
@@ -93,11 +91,6 @@ class GitHubConnector(Connector):
             # Unreadable alerts must not look like "no alerts": they are unknown (null) on every repository.
             reason = f"{org}: Dependabot alerts: {error_reason(exc)}"
             return RepoCollector(api, org, None, alerts_error=reason, alerts_unreadable=True)
-
-    @classmethod
-    def label(cls, settings: ConnectorSettings) -> str:
-        assert isinstance(settings, GitHubSettings)
-        return f"github:{settings.organization}"
 
     @classmethod
     def simulated_estate(cls, now: datetime) -> Iterator[EvidenceItem | CollectionError]:

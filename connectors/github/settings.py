@@ -33,3 +33,6 @@ class GitHubSettings(ConnectorSettings):
         if self.token is None and not all(value is not None for value in app_fields):
             raise ValueError("set token, or all of app_id, app_private_key_env and installation_id")
         return self
+
+    def scope(self) -> str:
+        return self.organization

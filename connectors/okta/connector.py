@@ -11,7 +11,6 @@ from connectors.base import (
     CollectionError,
     Connector,
     ConnectorError,
-    ConnectorSettings,
     EvidenceItem,
     EvidenceKind,
 )
@@ -30,7 +29,7 @@ ADMIN_ROLES_FIELD = "admin_roles"  # the okta.user field joined from the role as
 Record = EvidenceItem | CollectionError
 
 
-class OktaConnector(Connector):
+class OktaConnector(Connector[OktaSettings]):
     name = "okta"
     extra = "okta"
     settings_model = OktaSettings
@@ -39,7 +38,6 @@ class OktaConnector(Connector):
 
     def collect(self) -> Iterator[EvidenceItem | CollectionError]:
         settings = self.settings
-        assert isinstance(settings, OktaSettings)
         client = build_client(settings)
         # The SDK is asyncio-only; the engine runs each connector in its own thread, so a private loop is safe.
         yield from asyncio.run(self._collect(client, settings))
@@ -116,11 +114,6 @@ class OktaConnector(Connector):
             f"failed for {sweep.failed}" + (f"; {len(sweep.gone)} users deleted during the run" if sweep.gone else "")
         )
         return records
-
-    @classmethod
-    def label(cls, settings: ConnectorSettings) -> str:
-        assert isinstance(settings, OktaSettings)
-        return f"okta:{settings.host}"
 
     @classmethod
     def simulated_estate(cls, now: datetime) -> Iterator[EvidenceItem | CollectionError]:

@@ -84,3 +84,6 @@ class OktaSettings(ConnectorSettings):
     @property
     def is_loopback(self) -> bool:
         return is_loopback(urlsplit(self.org_url).hostname)
+
+    def scope(self) -> str:
+        return self.host
