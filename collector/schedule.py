@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -86,22 +87,26 @@ class Agent:
         )
         self.scheduler.add_listener(self._on_event, EVENT_JOB_MAX_INSTANCES | EVENT_JOB_MISSED | EVENT_JOB_ERROR)
         self.job = self.scheduler.add_job(job or self.run_once, self.trigger, id="annexa-run", name="annexa run")
+        self.run_now = run_now
         if run_now:
             self.job.modify(next_run_time=datetime.now(tz))
 
     def start(self) -> None:
         signal.signal(signal.SIGTERM, self._on_signal)
         signal.signal(signal.SIGINT, self._on_signal)
-        next_run = self.job.next_run_time if hasattr(self.job, "next_run_time") else None
+        # Before start() apscheduler has not computed the job's next run time, so ask the trigger.
+        now = datetime.now(self.scheduler.timezone)
+        next_run = now if self.run_now else self.trigger.get_next_fire_time(None, now)
         log(
             self.logger,
             logging.INFO,
             "agent started",
             store=str(self.settings.store_path),
             schedule=self.settings.model.schedule.cron if self.settings.model.schedule else None,
-            next_run=str(next_run) if next_run else None,
+            next_run=next_run.isoformat() if next_run else None,
         )
-        self.scheduler.start()
+        if not self.stopping.is_set():
+            self.scheduler.start()
         log(self.logger, logging.INFO, "agent stopped")
 
     def stop(self) -> None:
@@ -116,8 +121,12 @@ class Agent:
                 child.kill()
                 child.wait()
             self._fail_abandoned_run()
-        if self.scheduler.running:
-            self.scheduler.shutdown(wait=False)
+        # A signal can arrive just before the scheduler starts: wait briefly for it to be running.
+        for _ in range(200):
+            if self.scheduler.running:
+                self.scheduler.shutdown(wait=False)
+                return
+            time.sleep(0.05)
 
     def _on_signal(self, signum: int, frame: Any) -> None:
         log(self.logger, logging.INFO, "stop requested", signal=signal.Signals(signum).name)

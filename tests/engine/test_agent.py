@@ -232,3 +232,21 @@ def test_two_concurrent_runs(project: Project, plugin_env: dict) -> None:
     with sqlite3.connect(project.store) as db:
         assert [r[0] for r in db.execute("select status from runs")] == ["complete", "complete"]
     assert "database is locked" not in first_err + waiting_err
+
+
+def test_idle_agent_logs_its_next_run_and_stops_on_sigterm(project: Project, plugin_env: dict) -> None:
+    project.config("{}", extra='schedule: {cron: "0 3 * * *", timezone: Europe/Berlin}\n')
+    agent = annexa_subprocess(["schedule"], plugin_env, project.root)  # not a terminal: JSON lines
+    try:
+        assert agent.stderr is not None
+        started = json.loads(agent.stderr.readline())
+        assert started["msg"] == "agent started"
+        assert started["next_run"].endswith("T03:00:00+01:00")
+        began = time.monotonic()
+        agent.send_signal(signal.SIGTERM)
+        assert agent.wait(30) == 0
+        assert time.monotonic() - began < 5
+    finally:
+        if agent.poll() is None:
+            agent.kill()
+    assert not project.store.exists()  # an idle agent writes nothing
