@@ -16,7 +16,6 @@ import argparse
 import json
 import resource
 import sqlite3
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -165,4 +164,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -20,7 +20,7 @@ from .client import Api, build_github
 from .errors import api_errors
 from .facts import error_reason, status_of
 from .kinds import EVIDENCE_KINDS, PERMISSIONS, REPO
-from .org import member_items, org_item, outside_collaborator_items, read_owners
+from .org import member_items, org_item, outside_collaborator_items, read_outside_collaborators, read_owners
 from .repos import RepoCollector
 from .settings import GitHubSettings
 
@@ -53,16 +53,19 @@ class GitHubConnector(Connector[GitHubSettings]):
         except api_errors() as exc:
             yield CollectionError(REPO, f"{org}: repositories: {error_reason(exc)}")
             repos = None
+        # Read first: with no outside collaborators there is no per-repository access to collect.
+        collaborators, collaborators_error = read_outside_collaborators(api, org)
         access = None
         access_errors: list[str] = []
         if repos is not None:
             self.context.progress(f"github: reading {len(repos)} repositories of {org}")
             collector = self._repo_collector(api, org)
+            collector.track_access = collaborators is None or bool(collaborators)
             yield from collector.items(repos)
             access, access_errors = collector.access, collector.access_errors
         else:
             access_errors = [f"{org}: repository access unknown: the repositories could not be listed"]
-        yield from outside_collaborator_items(api, org, access, access_errors)
+        yield from outside_collaborator_items(org, collaborators, collaborators_error, access, access_errors)
         self.context.log.info(
             "github %s: %d requests, %d answered 304 Not Modified", org, api.requests_sent, api.not_modified
         )

@@ -72,14 +72,24 @@ def member_items(api: Api, org: str, owners: list[str] | None) -> Iterator[Evide
         yield EvidenceItem(MEMBER, login, data)
 
 
+def read_outside_collaborators(api: Api, org: str) -> tuple[list[dict[str, Any]] | None, str | None]:
+    """(outside collaborators, None) or (None, reason)."""
+    try:
+        return list(api.get_all(f"/orgs/{org}/outside_collaborators")), None
+    except api_errors() as exc:
+        return None, f"{org}: outside collaborators: {error_reason(exc)}"
+
+
 def outside_collaborator_items(
-    api: Api, org: str, access: Mapping[str, list[dict[str, Any]]] | None, access_errors: list[str]
+    org: str,
+    collaborators: list[dict[str, Any]] | None,
+    collaborators_error: str | None,
+    access: Mapping[str, list[dict[str, Any]]] | None,
+    access_errors: list[str],
 ) -> Iterator[EvidenceItem | CollectionError]:
     """Outside collaborators, each joined with the repositories it can reach (collected per repository)."""
-    try:
-        collaborators = api.get_all(f"/orgs/{org}/outside_collaborators")
-    except api_errors() as exc:
-        yield CollectionError(OUTSIDE_COLLABORATOR, f"{org}: outside collaborators: {error_reason(exc)}")
+    if collaborators is None:
+        yield CollectionError(OUTSIDE_COLLABORATOR, collaborators_error or f"{org}: outside collaborators unknown")
         return
     for message in access_errors:
         yield CollectionError(OUTSIDE_COLLABORATOR, message, ("repositories",))

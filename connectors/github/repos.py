@@ -33,6 +33,8 @@ class RepoCollector:
     org_alerts: Mapping[str, list[dict[str, Any]]] | None
     alerts_error: str | None = None
     alerts_unreadable: bool = False
+    # False when the organization has no outside collaborators: nobody's repository access to record.
+    track_access: bool = True
     access: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
     access_errors: list[str] = field(default_factory=list)
 
@@ -79,7 +81,8 @@ class RepoCollector:
             data["dependabot_alerts"] = list(self.org_alerts.get(full_name, []))
         else:
             fact("dependabot_alerts", lambda: repo_open_alerts(self.api, full_name))
-        self._outside_access(full_name)
+        if self.track_access:
+            self._outside_access(full_name)
         yield from errors
         yield EvidenceItem(REPO, full_name, data)
 
@@ -87,7 +90,10 @@ class RepoCollector:
         from github import GithubException
 
         try:
-            # Asked directly: one call whether or not the branch is protected.
+            # The branch summary answers 304 on unchanged re-runs (a "Branch not protected" 404 never does),
+            # and its `protected` flag spares the protection call for unprotected branches.
+            if not self._branch_protected_flag(full_name, branch):
+                return None
             return without_hypermedia(self.api.get(f"/repos/{full_name}/branches/{branch}/protection"))
         except GithubException as exc:
             # "Branch not protected" (protection comes from rulesets only, or none) and "Branch not found"
@@ -95,6 +101,16 @@ class RepoCollector:
             if status_of(exc) == 404 and message_of(exc).lower() in ("branch not protected", "branch not found"):
                 return None
             raise
+
+    def _branch_protected_flag(self, full_name: str, branch: str) -> bool:
+        """The branch's `protected` flag; True (ask for the protection itself) when it cannot be read."""
+        from github import GithubException
+
+        try:
+            summary = self.api.get(f"/repos/{full_name}/branches/{branch}")
+        except GithubException:
+            return True  # an API without the branch endpoint: the protection call decides
+        return bool((summary or {}).get("protected", True))
 
     def _rules(self, full_name: str, branch: str) -> list[dict[str, Any]]:
         # GitHub returns only rules of ACTIVE rulesets here (evaluate/disabled ones are left out), from

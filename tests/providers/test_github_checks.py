@@ -210,3 +210,23 @@ def test_a_failed_detail_call_only_affects_the_checks_that_read_it(stub: Stub) -
     ):
         assert results[check_id].status == "pass", (check_id, results[check_id].errors)
         assert results[check_id].errors == []
+
+
+def test_without_the_branch_endpoint_protection_is_asked_directly(stub: Stub) -> None:
+    serve(stub, compliant_estate())
+    stub.fail("GET", r"/repos/acme/[^/]+/branches/[^/]+", 404, times=1000, body={"message": "Not Found"})
+    collected = collect_items(GitHubConnector, settings(stub))
+    results = evaluate_connector_checks(GitHubConnector, collected, params=PARAMS, now=NOW)
+    assert stub.count("GET", r"/repos/acme/[^/]+/branches/[^/]+/protection") > 0
+    assert results["github.repo.default_branch_protected"].status == "pass"
+    assert results["github.repo.force_push_blocked"].status == "pass"
+
+
+def test_no_outside_collaborators_means_no_per_repository_access_calls(stub: Stub) -> None:
+    estate = compliant_estate()
+    estate.outside_collaborators.clear()
+    serve(stub, estate)
+    collected = collect_items(GitHubConnector, settings(stub))
+    assert stub.count("GET", r"/repos/acme/[^/]+/collaborators") == 0
+    results = evaluate_connector_checks(GitHubConnector, collected, params=PARAMS, now=NOW)
+    assert results["github.outside_collaborator.no_admin"].status == "not_applicable"

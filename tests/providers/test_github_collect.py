@@ -149,9 +149,8 @@ def test_branch_not_protected_and_rulesets_by_enforcement(stub: Any) -> None:
     assert repos["acme/active"]["default_branch_rules"][0]["ruleset_id"] == 1
     assert repos["acme/evaluate"]["default_branch_rules"] == []
     assert repos["acme/disabled"]["default_branch_rules"] == []
-    # protection is asked for directly (one call, protected or not) and never through the branch summary
-    assert stub.count("GET", "/repos/acme/bare/branches/main/protection") == 1
-    assert stub.count("GET", "/repos/acme/bare/branches/main") == 0
+    # an unprotected branch costs no protection call at all
+    assert stub.count("GET", "/repos/acme/bare/branches/main/protection") == 0
     assert repos["acme/bare"]["branch_protection"] is None
 
 
