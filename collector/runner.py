@@ -144,6 +144,8 @@ def _collect_and_publish(
     outcomes = _collect_concurrently(store, run_id, started, plans, progress)
     progress.message("storing evidence")
     store.put_blobs((h, text) for o in outcomes for _, text, h in o.items)
+    for outcome in outcomes:  # the bodies are stored: drop their JSON text before evaluation needs memory
+        outcome.items = [(item, "", h) for item, _, h in outcome.items]
 
     connector_runs, items_by_kind, kind_errors = _summarise(plans, outcomes)
     progress.message("evaluating checks")
