@@ -20,17 +20,6 @@ from .exit_codes import BUSY, COLLECTION_FAILED, FAIL_ON, OK, USAGE
 PROG = "annexa"
 
 
-class UserError(click.ClickException):
-    exit_code = USAGE
-
-    def show(self, file: Any = None) -> None:
-        click.echo(f"{PROG}: error: {self.format_message()}", err=True)
-
-
-class BusyError(UserError):
-    exit_code = BUSY
-
-
 config_option = click.option(
     "-c", "--config", "config", metavar="PATH", help="Configuration file (default: $ANNEXA_CONFIG, else ./annexa.yaml)."
 )

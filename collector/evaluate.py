@@ -6,7 +6,6 @@ nothing passes unless every in-scope item was shown compliant and its evidence k
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -17,11 +16,10 @@ import cel
 from connectors.base import CollectionError
 
 from .catalog import Control
-from .mapping import CompiledCheck
+from .mapping import PLACEHOLDER, CompiledCheck
 
 PASS, FAIL, ERROR, NOT_APPLICABLE = "pass", "fail", "error", "not_applicable"
 EXCLUDED, MANUAL, NOT_ASSESSED = "excluded", "manual", "not_assessed"
-_PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
 
 
 @dataclass(frozen=True)
@@ -127,6 +125,15 @@ def check_status(counts: Mapping[str, int], has_errors: bool) -> str:
     return PASS
 
 
+def summarise_statuses(control_statuses: Iterable[str]) -> dict[str, int]:
+    """The gap report's summary: how many controls, and how many in each status."""
+    summary = dict.fromkeys(("controls", PASS, FAIL, NOT_ASSESSED, MANUAL, EXCLUDED), 0)
+    for status in control_statuses:
+        summary["controls"] += 1
+        summary[status] += 1
+    return summary
+
+
 def control_status(check_statuses: Sequence[str], excluded: bool) -> str:
     if excluded:
         return EXCLUDED
@@ -173,17 +180,7 @@ def render_message(check: CompiledCheck, item: SnapshotItem) -> str:
                 return "?"
         return str(value)
 
-    out, last = [], 0
-    for start, end, expression in _placeholders(template):
-        out.append(template[last:start])
-        out.append(lookup(expression))
-        last = end
-    out.append(template[last:])
-    return "".join(out)
-
-
-def _placeholders(template: str) -> list[tuple[int, int, str]]:
-    return [(m.start(), m.end(), m.group(1)) for m in _PLACEHOLDER.finditer(template)]
+    return PLACEHOLDER.sub(lambda match: lookup(match.group(1)), template)
 
 
 def _boolean(value: Any, key: str) -> bool:

@@ -31,7 +31,7 @@ _CHECK_ID = re.compile(r"^[a-z0-9_]+(\.[a-z0-9_]+){2,}$")
 _MACRO_BINDING = re.compile(r"\.\s*(?:all|exists|exists_one|map|filter)\s*\(\s*([A-Za-z_][A-Za-z0-9_]*)\s*,")
 _PARAM_REF = re.compile(r"\bparams\s*\.\s*([A-Za-z_][A-Za-z0-9_]*)")
 _RESOURCE_TOKEN = re.compile(r"(?<![\w.])resource\b(\s*\.\s*([A-Za-z_][A-Za-z0-9_]*))?")
-_PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
+PLACEHOLDER = re.compile(r"\{([^{}]+)\}")  # {resource.x} in a check's message
 _CEL_POSITION = re.compile(r"<input>:(\d+):(\d+):\s*(.*)")
 
 
@@ -204,7 +204,7 @@ def _compile(
     when = _compile_cel(definition.when, (*path, "when"), definition, loaded) if definition.when else None
     assertion = _compile_cel(definition.assert_, (*path, "assert"), definition, loaded)
     if definition.message:
-        for placeholder in _PLACEHOLDER.findall(definition.message):
+        for placeholder in PLACEHOLDER.findall(definition.message):
             root = placeholder.strip().split(".")[0]
             if root not in ("resource", "params", "id"):
                 raise loaded.error(

@@ -30,7 +30,7 @@ from connectors.base import (
 
 from . import __version__
 from .catalog import load_catalogue
-from .evaluate import CheckResult, ControlResult, SnapshotItem, evaluate_checks, evaluate_controls
+from .evaluate import CheckResult, ControlResult, SnapshotItem, evaluate_checks, evaluate_controls, summarise_statuses
 from .mapping import CheckSet
 from .progress import Progress
 from .store import (
@@ -153,7 +153,7 @@ def _collect_and_publish(
     check_results = evaluate_checks(active, items_by_kind, kind_errors, started)
     controls = evaluate_controls(load_catalogue(), check_results, excluded)
     status = "complete" if all(c.status == "ok" for c in connector_runs) else "partial"
-    summary = summarise_controls(controls)
+    summary: dict[str, Any] = dict(summarise_statuses(c.status for c in controls))
     publication = Publication(
         status=status,
         items=[
@@ -175,14 +175,6 @@ def _collect_and_publish(
     store.publish(run_id, publication)
     progress.message(f"run {run_id} {status}: {len(connector_names)} connector(s), {len(check_results)} checks")
     return RunResult(run_id, status, started, connector_runs, check_results, controls, summary)
-
-
-def summarise_controls(controls: Iterable[ControlResult]) -> dict[str, Any]:
-    summary: dict[str, Any] = {"controls": 0, "pass": 0, "fail": 0, "not_assessed": 0, "manual": 0, "excluded": 0}
-    for control in controls:
-        summary["controls"] += 1
-        summary[control.status] += 1
-    return summary
 
 
 def _collect_concurrently(

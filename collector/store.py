@@ -406,9 +406,8 @@ class Store:
         where = "" if include_unpublished else f"where status in {PUBLISHED}"
         rows = list(self.db.query(f"select * from runs {where} order by started_at desc, rowid desc"))
         for row in rows:
+            _decode_run(row)
             row["connector_runs"] = self.connector_runs(row["id"])
-            row["summary"] = json.loads(row["summary"]) if row["summary"] else None
-            row["soa_excluded"] = json.loads(row["soa_excluded"] or "{}")
         return rows
 
     def resolve_run(self, ref: str | None) -> dict[str, Any]:
@@ -431,9 +430,7 @@ class Store:
             row = found[0]
             if row["status"] not in PUBLISHED:
                 raise NoRunError(f"run {row['id']} is {row['status']}: it has no snapshot to read")
-        row["summary"] = json.loads(row["summary"]) if row["summary"] else None
-        row["soa_excluded"] = json.loads(row["soa_excluded"] or "{}")
-        return row
+        return _decode_run(row)
 
     def previous_run_with(self, connector: str) -> dict[str, Any] | None:
         rows = list(
@@ -488,6 +485,12 @@ class Store:
     def blob(self, hash_: str) -> Any:
         rows = list(self.db.query("select data from blobs where hash = ?", [hash_]))
         return json.loads(rows[0]["data"]) if rows else None
+
+
+def _decode_run(row: dict[str, Any]) -> dict[str, Any]:
+    row["summary"] = json.loads(row["summary"]) if row["summary"] else None
+    row["soa_excluded"] = json.loads(row["soa_excluded"] or "{}")
+    return row
 
 
 def _encode(record: Mapping[str, Any], json_keys: Sequence[str]) -> dict[str, Any]:

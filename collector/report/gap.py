@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..catalog import load_catalogue
-from ..evaluate import control_status
+from ..evaluate import control_status, summarise_statuses
 from ..mapping import SEVERITY_ORDER
 from ..store import Store
 from ..timeutil import iso, utcnow
@@ -35,15 +35,12 @@ def build_gap_report(store: Store, run: dict[str, Any]) -> dict[str, Any]:
         }
         for control_id in check["controls"]:
             checks_by_control.setdefault(control_id, []).append(entry)
-    controls = []
-    summary = {"controls": 0, "pass": 0, "fail": 0, "not_assessed": 0, "manual": 0, "excluded": 0}
+    controls: list[dict[str, Any]] = []
     for control in load_catalogue():
         checks = sorted(
             checks_by_control.get(control.id, []), key=lambda c: (SEVERITY_ORDER.get(c["severity"], 9), c["id"])
         )
         status = control_status([c["status"] for c in checks], control.id in excluded)
-        summary["controls"] += 1
-        summary[status] += 1
         controls.append(
             {
                 "id": control.id,
@@ -78,7 +75,7 @@ def build_gap_report(store: Store, run: dict[str, Any]) -> dict[str, Any]:
             "tool_version": run.get("tool_version"),
             "connectors": connectors,
         },
-        "summary": summary,
+        "summary": summarise_statuses(c["status"] for c in controls),
         "controls": controls,
     }
 
