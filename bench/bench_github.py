@@ -2,9 +2,18 @@
 
 The organization (members, owners, outside collaborators, repository and organization rulesets, classic
 branch protection, code scanning, CODEOWNERS, deploy keys, open Dependabot alerts, archived repositories)
-is served by tests/providers/github_imitation.py on tests/stub.py at 127.0.0.1. `annexa run` runs twice
-as a subprocess on a temporary annexa.yaml and store, the token passed as ${GITHUB_TOKEN}; the second run
-sees an unchanged organization. Per run it reports:
+is served by tests/providers/github_imitation.py on tests/stub.py at 127.0.0.1, in three profiles that
+differ only in organization-level settings:
+
+* ``open``: GitHub's defaults: Actions allowed for every repository and every action, deploy keys allowed,
+  six outside collaborators, Advanced Security on every repository;
+* ``locked-down``: an Actions allow-list set for the organization, deploy keys disabled for the
+  organization, no outside collaborators, no Advanced Security on private repositories;
+* ``pre-audit``: as ``open``, but four in five default branches unprotected.
+
+Per profile `annexa run` runs three times as a subprocess on a temporary annexa.yaml and store, the token
+passed as ${GITHUB_TOKEN}: a first sweep, an unchanged re-run, and an unchanged re-run with
+``recheck_hours: 0`` (what the daily re-ask of answers without an ETag costs). Per run it reports:
 
 * wall time of the `annexa run` process, next to a baseline: the same request URLs fetched by a bare
   ``requests.Session`` loop in a subprocess (what the imitation and the loopback cost on their own);
@@ -17,7 +26,7 @@ sees an unchanged organization. Per run it reports:
 Goals (issue 4, "Performance"): at most 3 requests per repository on average on a first sweep; an
 unchanged re-run costs at most 10% of the first run's rate-limit budget.
 
-Run: python bench/bench_github.py [--repos 500] [--json]      (--quick: 50 repositories)
+Run: python bench/bench_github.py [--repos 500] [--profile NAME] [--json] [--endpoints]  (--quick: 50 repos)
 """
 
 from __future__ import annotations
@@ -124,6 +133,28 @@ def build_estate(repos: int) -> Estate:
     return estate
 
 
+def locked_down(estate: Estate) -> Estate:
+    estate.actions_policy = {"enabled_repositories": "all", "allowed_actions": "selected"}
+    estate.settings["deploy_keys_enabled_for_repositories"] = False
+    estate.outside_collaborators = []
+    for repo in estate.repos:
+        repo.collaborators = []
+        if repo.visibility != "public":
+            repo.advanced_security = "disabled"
+    return estate
+
+
+def pre_audit(estate: Estate) -> Estate:
+    for i, repo in enumerate(estate.repos):
+        if i % 5:
+            repo.protection, repo.rulesets = None, []
+    return estate
+
+
+PROFILES = {"open": lambda estate: estate, "locked-down": locked_down, "pre-audit": pre_audit}
+RUNS = ("first", "rerun", "recheck")
+
+
 def endpoint(path: str, query: dict[str, Any]) -> str:
     """A request's endpoint with the repository and branch names replaced, plus the query that tells it apart."""
     label = re.sub(rf"^/repos/{ORG}/[^/]+", "/repos/{o}/{r}", path)
@@ -165,51 +196,37 @@ def replay(urls: list[str], tmp: Path) -> float:
     return float(out.stdout.strip())
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--repos", type=int, default=500, help="repositories in the organization (default 500)")
-    parser.add_argument("--quick", action="store_true", help="smoke run: 50 repositories")
-    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
-    parser.add_argument("--endpoints", action="store_true", help="also print requests per endpoint and run")
-    args = parser.parse_args()
-    n_repos = 50 if args.quick else args.repos
-
-    estate = build_estate(n_repos)
+def bench_profile(profile: str, n_repos: int) -> dict[str, Any]:
+    """Three `annexa run`s of one profile: figures per run plus requests per endpoint."""
+    estate = PROFILES[profile](build_estate(n_repos))
     stub = Stub()
     stub.start()
     serve(stub, estate)
-    out: dict[str, Any] = {
-        "repositories": n_repos,
-        "archived": sum(r.archived for r in estate.repos),
-        "members": len(estate.members),
-        "outside_collaborators": len(estate.outside_collaborators),
-        "open_dependabot_alerts": sum(len(r.alerts) for r in estate.repos),
-    }
+    runs: dict[str, dict[str, Any]] = {}
     per_endpoint: dict[str, dict[str, Counter[str]]] = {}
     try:
         with tempfile.TemporaryDirectory() as tmpdir:
             tmp = Path(tmpdir)
             db = tmp / "annexa.db"
-            config = tmp / "annexa.yaml"
-            config.write_text(
-                "organization: Bench GmbH\n"
-                f"store: {db}\n"
-                "connectors:\n"
-                "  github:\n"
-                f"    organization: {ORG}\n"
-                "    token: ${GITHUB_TOKEN}\n"
-                f"    base_url: {stub.base_url}\n"
-            )
             env = {
                 k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "GH_", "ANNEXA_", "AWS_", "OKTA_"))
             }
             env["GITHUB_TOKEN"] = TOKEN
             log = tmp / "annexa.log"
-            runs: list[dict[str, Any]] = []
             bytes_before = 0
             first_urls: list[str] = []
-            for label in ("first_run", "unchanged_rerun"):
-                print(f"bench: {label} ...", file=sys.stderr, flush=True)
+            for label in RUNS:
+                print(f"bench: {profile}: {label} run ...", file=sys.stderr, flush=True)
+                config = tmp / "annexa.yaml"
+                config.write_text(
+                    "organization: Bench GmbH\n"
+                    f"store: {db}\n"
+                    "connectors:\n"
+                    "  github:\n"
+                    f"    organization: {ORG}\n"
+                    "    token: ${GITHUB_TOKEN}\n"
+                    f"    base_url: {stub.base_url}\n" + ("    recheck_hours: 0\n" if label == "recheck" else "")
+                )
                 mark = len(stub.log)
                 wall, status, rss = annexa_run(config, env, log)
                 if status != 0:
@@ -222,19 +239,17 @@ def main() -> None:
                     "requests": Counter(endpoint(r.path, r.query) for r in requests_),
                     "charged": Counter(endpoint(r.path, r.query) for r in requests_ if charged(r)),
                 }
-                if label == "first_run":
+                if label == "first":
                     first_urls = [stub.base_url + r.raw_path for r in requests_]
-                runs.append(
-                    {
-                        "wall_s": round(wall, 2),
-                        "requests": len(requests_),
-                        "requests_per_repo": round(len(requests_) / n_repos, 2),
-                        "rate_limit_cost": cost,
-                        "not_modified_304": len(requests_) - cost,
-                        "peak_rss_mib": round(rss, 1),
-                        "store_bytes_added": size - bytes_before,
-                    }
-                )
+                runs[label] = {
+                    "wall_s": round(wall, 2),
+                    "requests": len(requests_),
+                    "requests_per_repo": round(len(requests_) / n_repos, 2),
+                    "rate_limit_cost": cost,
+                    "not_modified_304": len(requests_) - cost,
+                    "peak_rss_mib": round(rss, 1),
+                    "store_bytes_added": size - bytes_before,
+                }
                 bytes_before = size
             conn = sqlite3.connect(db)
             rows = conn.execute(
@@ -242,62 +257,89 @@ def main() -> None:
                 "join runs r on r.id = c.run_id where c.connector = 'github' order by r.seq"
             ).fetchall()
             conn.close()
-            for run, (api_calls, duration, status_, items) in zip(runs, rows, strict=True):
-                run["store_api_calls"] = api_calls
-                run["connector_duration_s"] = round(duration, 2)
-                run["connector_status"] = status_
-                run["evidence_items"] = items
-            print("bench: bare HTTP replay of the first run's URLs ...", file=sys.stderr, flush=True)
+            for run, (api_calls, duration, status_, items) in zip(runs.values(), rows, strict=True):
+                run.update(store_api_calls=api_calls, connector_duration_s=round(duration, 2))
+                run.update(connector_status=status_, evidence_items=items)
+            print(f"bench: {profile}: bare HTTP replay of the first run's URLs ...", file=sys.stderr, flush=True)
             baseline = replay(first_urls, tmp)
     finally:
         stub.stop()
 
-    first, rerun = runs
-    for key in runs[0]:
-        out[f"first_{key}"] = first[key]
+    first = runs["first"]
+    out: dict[str, Any] = {
+        "repositories": n_repos,
+        "archived": sum(r.archived for r in estate.repos),
+        "members": len(estate.members),
+        "outside_collaborators": len(estate.outside_collaborators),
+        "open_dependabot_alerts": sum(len(r.alerts) for r in estate.repos),
+    }
+    for label, run in runs.items():
+        for key, value in run.items():
+            out[f"{label}_{key}"] = value
     out["first_bare_http_replay_s"] = round(baseline, 2)
     out["first_wall_vs_bare_http_replay"] = round(first["wall_s"] / baseline, 2)
-    for key in runs[1]:
-        out[f"rerun_{key}"] = rerun[key]
-    out["rerun_cost_pct_of_first"] = round(100 * rerun["rate_limit_cost"] / first["rate_limit_cost"], 1)
-    out["rerun_requests_pct_of_first"] = round(100 * rerun["requests"] / first["requests"], 1)
-    out["store_growth_ratio"] = round(rerun["store_bytes_added"] / first["store_bytes_added"], 4)
+    for label in ("rerun", "recheck"):
+        out[f"{label}_cost_pct_of_first"] = round(100 * runs[label]["rate_limit_cost"] / first["rate_limit_cost"], 1)
+    out["rerun_store_growth_ratio"] = round(runs["rerun"]["store_bytes_added"] / first["store_bytes_added"], 4)
     out["goal_first_requests_per_repo_le_3"] = first["requests_per_repo"] <= GOAL_REQUESTS_PER_REPO
     out["goal_rerun_cost_le_10pct"] = out["rerun_cost_pct_of_first"] <= GOAL_RERUN_COST_PCT
+    names = sorted(set().union(*(per_endpoint[label]["requests"] for label in RUNS)))
     out["endpoints"] = {
-        name: {
-            "first_requests": per_endpoint["first_run"]["requests"][name],
-            "first_charged": per_endpoint["first_run"]["charged"][name],
-            "rerun_requests": per_endpoint["unchanged_rerun"]["requests"][name],
-            "rerun_charged": per_endpoint["unchanged_rerun"]["charged"][name],
-        }
-        for name in sorted(
-            set(per_endpoint["first_run"]["requests"]) | set(per_endpoint["unchanged_rerun"]["requests"])
-        )
+        name: {f"{label}_{what}": per_endpoint[label][what][name] for label in RUNS for what in ("requests", "charged")}
+        for name in names
     }
+    return out
 
-    if args.json:
-        print(json.dumps(out, indent=2))
-        return
-    endpoints = out.pop("endpoints")
-    out["goal_first_requests_per_repo_le_3"] = (
+
+def print_profile(profile: str, out: dict[str, Any], endpoints: bool) -> None:
+    shown = dict(out)
+    table = shown.pop("endpoints")
+    shown["goal_first_requests_per_repo_le_3"] = (
         f"{'MET' if out['goal_first_requests_per_repo_le_3'] else 'NOT MET'} "
-        f"({first['requests_per_repo']} requests/repo, goal <= {GOAL_REQUESTS_PER_REPO:g})"
+        f"({out['first_requests_per_repo']} requests/repo, goal <= {GOAL_REQUESTS_PER_REPO:g})"
     )
-    out["goal_rerun_cost_le_10pct"] = (
+    shown["goal_rerun_cost_le_10pct"] = (
         f"{'MET' if out['goal_rerun_cost_le_10pct'] else 'NOT MET'} "
         f"({out['rerun_cost_pct_of_first']}% of the first run's rate-limit cost, goal <= {GOAL_RERUN_COST_PCT:g}%)"
     )
-    width = max(map(len, out))
-    for key, value in out.items():
+    print(f"== profile {profile}")
+    width = max(map(len, shown))
+    for key, value in shown.items():
         print(f"{key.ljust(width)}  {value}")
-    if args.endpoints:
+    if endpoints:
         print()
-        width = max(map(len, endpoints))
-        head = ("first", "charged", "rerun", "charged")
+        width = max(map(len, table))
+        head = ("first", "charged", "rerun", "charged", "recheck", "charged")
         print(f"{'endpoint'.ljust(width)}  " + "  ".join(h.rjust(7) for h in head))
-        for name, counts in endpoints.items():
+        for name, counts in table.items():
             print(f"{name.ljust(width)}  " + "  ".join(str(v).rjust(7) for v in counts.values()))
+    print()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--repos", type=int, default=500, help="repositories in the organization (default 500)")
+    parser.add_argument("--quick", action="store_true", help="smoke run: 50 repositories")
+    parser.add_argument(
+        "--profile", choices=[*PROFILES, "all"], default="all", help="organization profile (default all)"
+    )
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument("--endpoints", action="store_true", help="also print requests per endpoint and run")
+    args = parser.parse_args()
+    n_repos = 50 if args.quick else args.repos
+    profiles = list(PROFILES) if args.profile == "all" else [args.profile]
+    results = {profile: bench_profile(profile, n_repos) for profile in profiles}
+    if args.json:
+        print(json.dumps(results, indent=2))
+        return
+    for profile, out in results.items():
+        print_profile(profile, out, args.endpoints)
+    print("summary: first-sweep requests/repo, unchanged re-run cost, re-run with every 404 re-asked (recheck)")
+    for profile, out in results.items():
+        print(
+            f"  {profile.ljust(12)} {out['first_requests_per_repo']:>5} req/repo   "
+            f"rerun {out['rerun_cost_pct_of_first']:>5}%   recheck {out['recheck_cost_pct_of_first']:>5}%"
+        )
 
 
 if __name__ == "__main__":

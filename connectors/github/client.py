@@ -87,18 +87,26 @@ class Api:
         """One resource (200 or 304 from the stored body)."""
         return self._fetch(_with_query(path, params)).body
 
-    def get_all(self, path: str, params: dict[str, Any] | None = None) -> list[Any]:
-        """Every page of a list endpoint, 100 at a time; an error on any page raises, never a short list."""
-        return [item for page in self.pages(path, params) for item in page]
+    def get_all(self, path: str, params: dict[str, Any] | None = None, items_key: str | None = None) -> list[Any]:
+        """Every page of a list endpoint, 100 at a time; an error on any page raises, never a short list.
+        ``items_key``: endpoints that wrap each page's list in an object (``{"total_count", key: [...]}``)."""
+        return [item for page in self.pages(path, params, items_key) for item in page]
 
-    def pages(self, path: str, params: dict[str, Any] | None = None) -> Iterator[list[Any]]:
+    def pages(
+        self, path: str, params: dict[str, Any] | None = None, items_key: str | None = None
+    ) -> Iterator[list[Any]]:
         url: str | None = _with_query(path, {**(params or {}), "per_page": PER_PAGE})
         while url is not None:
             page = self._fetch(url)
-            if not isinstance(page.body, list):
-                raise TypeError(f"{path}: expected a JSON list, got {type(page.body).__name__}")
-            yield page.body
+            body = page.body.get(items_key) if items_key and isinstance(page.body, dict) else page.body
+            if not isinstance(body, list):
+                raise TypeError(f"{path}: expected a JSON list, got {type(body).__name__}")
+            yield body
             url = page.next_url
+
+    def remembers(self, path: str) -> bool:
+        """Whether an earlier run stored an ETag for this path (so asking it again may be free)."""
+        return self.context.state.get(STATE_PREFIX + self._host + path) is not None
 
     def _fetch(self, url: str) -> Page:
         key = STATE_PREFIX + self._host + _path_and_query(url)

@@ -21,6 +21,8 @@ from .errors import api_errors
 from .facts import error_reason, status_of
 from .kinds import EVIDENCE_KINDS, PERMISSIONS, REPO
 from .org import member_items, org_item, outside_collaborator_items, read_outside_collaborators, read_owners
+from .policies import deploy_keys_allowed, read_actions_policy
+from .recall import Recall
 from .repos import RepoCollector
 from .settings import GitHubSettings
 
@@ -57,17 +59,28 @@ class GitHubConnector(Connector[GitHubSettings]):
         collaborators, collaborators_error = read_outside_collaborators(api, org)
         access = None
         access_errors: list[str] = []
+        reused = 0
         if repos is not None:
             self.context.progress(f"github: reading {len(repos)} repositories of {org}")
-            collector = self._repo_collector(api, org)
+            recall = Recall(self.context.state, settings.recheck_hours * 3600)
+            collector = self._repo_collector(api, org, recall)
             collector.track_access = collaborators is None or bool(collaborators)
+            collector.actions_policy = read_actions_policy(api, org, recall)
+            collector.deploy_keys_allowed = deploy_keys_allowed(organization)
             yield from collector.items(repos)
             access, access_errors = collector.access, collector.access_errors
+            reused = collector.recall.reused
         else:
             access_errors = [f"{org}: repository access unknown: the repositories could not be listed"]
         yield from outside_collaborator_items(org, collaborators, collaborators_error, access, access_errors)
         self.context.log.info(
-            "github %s: %d requests, %d answered 304 Not Modified", org, api.requests_sent, api.not_modified
+            "github %s: %d requests, %d answered 304 Not Modified, %d answers without ETag reused (re-asked after "
+            "a push or %g h)",
+            org,
+            api.requests_sent,
+            api.not_modified,
+            reused,
+            settings.recheck_hours,
         )
 
     @staticmethod
@@ -85,15 +98,15 @@ class GitHubConnector(Connector[GitHubSettings]):
         return dict(organization)
 
     @staticmethod
-    def _repo_collector(api: Api, org: str) -> RepoCollector:
+    def _repo_collector(api: Api, org: str, recall: Recall) -> RepoCollector:
         try:
-            return RepoCollector(api, org, org_open_alerts(api, org))
+            return RepoCollector(api, org, recall, org_open_alerts(api, org))
         except AlertsUnavailable:
-            return RepoCollector(api, org, None)  # older GitHub Enterprise Server: ask each repository
+            return RepoCollector(api, org, recall, None)  # older GitHub Enterprise Server: ask each repository
         except api_errors() as exc:
             # Unreadable alerts must not look like "no alerts": they are unknown (null) on every repository.
             reason = f"{org}: Dependabot alerts: {error_reason(exc)}"
-            return RepoCollector(api, org, None, alerts_error=reason, alerts_unreadable=True)
+            return RepoCollector(api, org, recall, None, alerts_error=reason, alerts_unreadable=True)
 
     @classmethod
     def simulated_estate(cls, now: datetime) -> Iterator[EvidenceItem | CollectionError]:

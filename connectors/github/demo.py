@@ -64,7 +64,8 @@ def _repo(name: str, now: datetime, **facts: Any) -> EvidenceItem:
         "branch_protection": None,
         "default_branch_rules": [],
         "codeowners": {"present": True, "errors": []},
-        "actions_permissions": {"enabled": True, "allowed_actions": "selected"},
+        "actions_permissions": {"enabled": True, "allowed_actions": "selected", "source": "repository"},
+        "code_scanning_available": True,
         "code_scanning_last_analysis": {
             "created_at": _iso(now - timedelta(days=1)),
             "tool": "CodeQL",
@@ -72,6 +73,7 @@ def _repo(name: str, now: datetime, **facts: Any) -> EvidenceItem:
             "analysis_key": ".github/workflows/codeql.yml:analyze",
         },
         "deploy_keys": [],
+        "deploy_keys_allowed": True,
         "dependabot_alerts": [],
     }
     data.update(facts)
@@ -112,6 +114,7 @@ def simulated_estate(now: datetime) -> Iterator[EvidenceItem | CollectionError]:
             "members_can_create_private_repositories": True,
             "members_can_fork_private_repositories": False,
             "web_commit_signoff_required": False,
+            "deploy_keys_enabled_for_repositories": True,
             "plan": {"name": "team", "seats": 25, "filled_seats": 9},
             "owners": owners,
             "owners_count": len(owners),
@@ -193,7 +196,7 @@ def simulated_estate(now: datetime) -> Iterator[EvidenceItem | CollectionError]:
         secret_scanning="disabled",
         codeowners={"present": False, "errors": []},
         code_scanning_last_analysis=None,
-        actions_permissions={"enabled": True, "allowed_actions": "all"},
+        actions_permissions={"enabled": True, "allowed_actions": "all", "source": "repository"},
     )
     yield _repo("docs-site", now, visibility="public", branch_protection=_protection(1, False, True))
     yield _repo("handbook", now, visibility="public", branch_protection=_protection(1, False, True))

@@ -23,6 +23,8 @@ EVIDENCE_KINDS = (
             "members_can_create_private_repositories": "members may create private repositories",
             "members_can_fork_private_repositories": "members may fork private repositories",
             "web_commit_signoff_required": "web commits must be signed off",
+            "deploy_keys_enabled_for_repositories": "deploy keys may be used in the organization's repositories "
+            "(false: GitHub disables every deploy key)",
             "plan": "billing plan {name, seats, filled_seats, ...} (owners only)",
             "owners": "logins of the organization owners (GET /orgs/{org}/members?role=admin)",
             "owners_count": "number of organization owners",
@@ -70,8 +72,14 @@ EVIDENCE_KINDS = (
             "default_branch_rules": "rules of ACTIVE rulesets (repository and organization) that apply to the "
             "default branch: [{type, parameters, ruleset_source_type, ruleset_source, ruleset_id}]",
             "codeowners": "{present: bool, errors: [...]} (GET /repos/{o}/{r}/codeowners/errors)",
-            "deploy_keys": "[{id, title, read_only, verified, created_at, last_used}]",
-            "actions_permissions": "{enabled, allowed_actions, sha_pinning_required}",
+            "deploy_keys": "[{id, title, read_only, verified, created_at, last_used}]; [] without asking when "
+            "the organization disables deploy keys",
+            "deploy_keys_allowed": "the organization's deploy-key policy (null when not returned)",
+            "actions_permissions": "{enabled, allowed_actions, source}: source 'organization' when the "
+            "organization's policy decides (a repository may only be stricter), else the repository's own "
+            "answer (plus sha_pinning_required where GitHub sends it)",
+            "code_scanning_available": "false for a private/internal repository without Advanced Security or "
+            "Code Security (then not asked), true where it can run, null when not reported",
             "code_scanning_last_analysis": "the newest code scanning analysis {created_at, tool, ref, "
             "analysis_key} or null when there is none / code scanning is unavailable",
             "dependabot_alerts": "open alerts [{number, severity, ghsa_id, cve_id, package, ecosystem, "
@@ -85,6 +93,7 @@ PERMISSIONS = (
     "Classic token: read:org, repo (private repositories; public_repo for public ones only), "
     "security_events (Dependabot and code scanning alerts); an organization OWNER token for 2FA state, "
     "base permission and billing plan",
+    "Optional: admin:org (classic) for the organization's Actions policy, which spares one call per repository",
     "Fine-grained token / GitHub App: Organization Members: read, Organization Administration: read; "
     "Repository Metadata, Administration, Contents, Actions, Dependabot alerts, Code scanning alerts, "
     "Secret scanning alerts: read",

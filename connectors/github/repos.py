@@ -1,42 +1,65 @@
 """Repositories, joined with the per-repository facts the checks need.
 
-Per non-archived repository: the default branch (whose ``protected`` flag spares a protection call for
-unprotected branches), its protection, the rules of active rulesets for it, CODEOWNERS, deploy keys,
-Actions permissions, the newest code scanning analysis and the outside collaborators. Archived
-repositories are read-only, so only their access (deploy keys, collaborators) is collected.
+Per non-archived repository: the default branch's protection and the rules of active rulesets for it
+(branches.py), CODEOWNERS, Actions permissions, the newest code scanning analysis, deploy keys and the
+outside collaborators. Archived repositories are read-only, so only their access (deploy keys,
+collaborators) is collected. Organization policies spare per-repository calls where they alone decide a
+fact (policies.py), and answers without an ETag are remembered across runs (recall.py).
 """
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote
 
 from connectors.base import CollectionError, EvidenceItem
 
 from .alerts import repo_open_alerts
+from .branches import BranchReader
 from .client import Api
 from .errors import api_errors
 from .facts import error_reason, message_of, status_of, without_hypermedia
 from .kinds import REPO
+from .policies import ActionsPolicy
+from .recall import Recall
 
-CODEOWNERS_STATE = "codeowners "
+
+def code_scanning_available(repo: Mapping[str, Any]) -> bool | None:
+    """Public repositories always can; private and internal ones need Advanced Security (or, since 2025,
+    GitHub Code Security) enabled. None when ``security_and_analysis`` does not say (no admin rights)."""
+    if repo.get("visibility") == "public":
+        return True
+    analysis = repo.get("security_and_analysis")
+    if not isinstance(analysis, Mapping):
+        return None
+    statuses = [(analysis.get(name) or {}).get("status") for name in ("advanced_security", "code_security")]
+    if "enabled" in statuses:
+        return True
+    return False if any(status is not None for status in statuses) else None
 
 
 @dataclass
 class RepoCollector:
     api: Api
     org: str
+    recall: Recall
     # Open alerts by repository from the organization endpoint; None means "ask each repository".
     org_alerts: Mapping[str, list[dict[str, Any]]] | None
     alerts_error: str | None = None
     alerts_unreadable: bool = False
     # False when the organization has no outside collaborators: nobody's repository access to record.
     track_access: bool = True
+    actions_policy: ActionsPolicy | None = None
+    deploy_keys_allowed: bool | None = None  # the organization's policy; None = not readable
     access: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
     access_errors: list[str] = field(default_factory=list)
+    branches: BranchReader = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.branches = BranchReader(self.api, self.recall)
 
     def items(self, repos: list[dict[str, Any]]) -> Iterator[EvidenceItem | CollectionError]:
         if self.alerts_error:
@@ -47,8 +70,9 @@ class RepoCollector:
     def _one(self, repo: dict[str, Any]) -> Iterator[EvidenceItem | CollectionError]:
         full_name = repo["full_name"]
         data = without_hypermedia(dict(repo))
-        data.update(org=self.org, details_skipped=None)
+        data.update(org=self.org, details_skipped=None, deploy_keys_allowed=self.deploy_keys_allowed)
         data.setdefault("security_and_analysis", None)
+        data["code_scanning_available"] = code_scanning_available(repo)
         errors: list[CollectionError] = []
 
         def fact(name: str, read: Callable[[], Any]) -> None:
@@ -61,20 +85,23 @@ class RepoCollector:
                     CollectionError(REPO, f"{full_name}: {name.replace('_', ' ')}: {error_reason(exc)}", (name,))
                 )
 
-        archived = bool(repo.get("archived"))
-        if archived:
+        if repo.get("archived"):
             data["details_skipped"] = "archived"
             for name in ("branch_protection", "codeowners", "actions_permissions", "code_scanning_last_analysis"):
                 data[name] = None
             data["default_branch_rules"] = []
         else:
-            branch = quote(repo.get("default_branch") or "", safe="")
-            fact("branch_protection", lambda: self._protection(full_name, branch))
-            fact("default_branch_rules", lambda: self._rules(full_name, branch))
+            flag = self.branches.protected_flag(repo)
+            fact("branch_protection", lambda: self.branches.protection(repo, flag))
+            fact("default_branch_rules", lambda: self.branches.rules(repo, flag))
+            self.branches.observe(data["branch_protection"], data["default_branch_rules"])
             fact("codeowners", lambda: self._codeowners(repo))
             fact("actions_permissions", lambda: self._actions(full_name))
-            fact("code_scanning_last_analysis", lambda: self._code_scanning(full_name))
-        fact("deploy_keys", lambda: [without_hypermedia(k) for k in self.api.get_all(f"/repos/{full_name}/keys")])
+            fact("code_scanning_last_analysis", lambda: self._code_scanning(repo, data["code_scanning_available"]))
+        if self.deploy_keys_allowed is False:
+            data["deploy_keys"] = []  # the organization disables deploy keys: existing ones cannot be used
+        else:
+            fact("deploy_keys", lambda: [without_hypermedia(k) for k in self.api.get_all(f"/repos/{full_name}/keys")])
         if self.alerts_unreadable:
             data["dependabot_alerts"] = None
         elif self.org_alerts is not None:
@@ -86,62 +113,36 @@ class RepoCollector:
         yield from errors
         yield EvidenceItem(REPO, full_name, data)
 
-    def _protection(self, full_name: str, branch: str) -> dict[str, Any] | None:
-        from github import GithubException
-
-        try:
-            # The branch summary answers 304 on unchanged re-runs (a "Branch not protected" 404 never does),
-            # and its `protected` flag spares the protection call for unprotected branches.
-            if not self._branch_protected_flag(full_name, branch):
-                return None
-            return without_hypermedia(self.api.get(f"/repos/{full_name}/branches/{branch}/protection"))
-        except GithubException as exc:
-            # "Branch not protected" (protection comes from rulesets only, or none) and "Branch not found"
-            # (an empty repository) are facts: there is no classic protection.
-            if status_of(exc) == 404 and message_of(exc).lower() in ("branch not protected", "branch not found"):
-                return None
-            raise
-
-    def _branch_protected_flag(self, full_name: str, branch: str) -> bool:
-        """The branch's `protected` flag; True (ask for the protection itself) when it cannot be read."""
-        from github import GithubException
-
-        try:
-            summary = self.api.get(f"/repos/{full_name}/branches/{branch}")
-        except GithubException:
-            return True  # an API without the branch endpoint: the protection call decides
-        return bool((summary or {}).get("protected", True))
-
-    def _rules(self, full_name: str, branch: str) -> list[dict[str, Any]]:
-        # GitHub returns only rules of ACTIVE rulesets here (evaluate/disabled ones are left out), from
-        # the repository's own rulesets and the organization's.
-        return [without_hypermedia(rule) for rule in self.api.get_all(f"/repos/{full_name}/rules/branches/{branch}")]
-
     def _codeowners(self, repo: dict[str, Any]) -> dict[str, Any]:
-        """CODEOWNERS presence; only re-read after a push (the file cannot change otherwise)."""
+        """CODEOWNERS presence; re-read only after a push, the only way the file can appear or go."""
         from github import GithubException
 
-        state = self.api.context.state
-        key = CODEOWNERS_STATE + repo["full_name"]
-        marker = {"pushed_at": repo.get("pushed_at"), "default_branch": repo.get("default_branch")}
-        stored = state.get(key)
-        if stored and stored.get("marker") == marker:
-            state.put(key, stored)
-            return dict(stored["value"])
-        try:
-            answer = self.api.get(f"/repos/{repo['full_name']}/codeowners/errors")
-            value = {"present": True, "errors": (answer or {}).get("errors", [])}
-        except GithubException as exc:
-            if status_of(exc) != 404:
-                raise
-            value = {"present": False, "errors": []}
-        state.put(key, {"marker": marker, "value": value})
-        return value
+        def ask() -> dict[str, Any]:
+            try:
+                answer = self.api.get(f"/repos/{repo['full_name']}/codeowners/errors")
+            except GithubException as exc:
+                if status_of(exc) != 404:
+                    raise
+                return {"present": False, "errors": []}
+            return {"present": True, "errors": (answer or {}).get("errors", [])}
+
+        return dict(self.recall.answer("codeowners", repo, ask, keep=lambda _: True, max_age_seconds=math.inf))
 
     def _actions(self, full_name: str) -> dict[str, Any]:
-        return dict(without_hypermedia(self.api.get(f"/repos/{full_name}/actions/permissions")))
+        decided = self.actions_policy.decides(full_name) if self.actions_policy else None
+        if decided is not None:
+            return decided
+        answer = without_hypermedia(self.api.get(f"/repos/{full_name}/actions/permissions"))
+        return {**answer, "source": "repository"}
 
-    def _code_scanning(self, full_name: str) -> dict[str, Any] | None:
+    def _code_scanning(self, repo: dict[str, Any], available: bool | None) -> dict[str, Any] | None:
+        if available is False:
+            return None  # code scanning cannot run here: nothing to ask
+        return self.recall.answer(
+            "code_scanning", repo, lambda: self._newest_analysis(repo["full_name"]), keep=lambda v: v is None
+        )
+
+    def _newest_analysis(self, full_name: str) -> dict[str, Any] | None:
         from github import GithubException
 
         try:

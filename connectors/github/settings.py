@@ -24,6 +24,9 @@ class GitHubSettings(ConnectorSettings):
     secondary_rate_wait: float = Field(default=60.0, ge=0)
     max_rate_limit_wait: float = Field(default=900.0, ge=0)
     request_timeout: float = Field(default=30.0, gt=0)
+    # Answers GitHub sends without an ETag (404 "Branch not protected", "no analysis found") are re-asked
+    # after a push to the repository or after this many hours; 0 asks them on every run.
+    recheck_hours: float = Field(default=24.0, ge=0)
 
     @model_validator(mode="after")
     def _one_auth_method(self) -> GitHubSettings:

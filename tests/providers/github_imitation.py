@@ -32,6 +32,7 @@ class Repo:
     pushed_at: str = "2026-01-10T10:00:00Z"
     secret_scanning: str = "enabled"
     push_protection: str = "enabled"
+    advanced_security: str = "enabled"  # private repositories need it for code scanning
     protection: dict[str, Any] | None = None  # classic branch protection (GitHub's JSON minus urls)
     rulesets: list[dict[str, Any]] = field(default_factory=list)  # {id, name, enforcement, rules}
     codeowners: bool = True
@@ -54,6 +55,11 @@ class Estate:
     repos: list[Repo] = field(default_factory=list)
     org_rulesets: list[dict[str, Any]] = field(default_factory=list)
     org_alerts_endpoint: bool = True  # False: an older GHES without /orgs/{org}/dependabot/alerts
+    # GET /orgs/{org}/actions/permissions: {enabled_repositories, allowed_actions, selected: [names]};
+    # None answers 403 as GitHub does for a classic token without admin:org.
+    actions_policy: dict[str, Any] | None = field(
+        default_factory=lambda: {"enabled_repositories": "all", "allowed_actions": "all"}  # GitHub's default
+    )
 
 
 def protection(
@@ -127,6 +133,8 @@ class GitHubImitation:
         stub.route("GET", rf"/orgs/{o}/outside_collaborators", self.outside)
         stub.route("GET", rf"/orgs/{o}/repos", self.repos)
         stub.route("GET", rf"/orgs/{o}/dependabot/alerts", self.org_alerts)
+        stub.route("GET", rf"/orgs/{o}/actions/permissions", self.org_actions)
+        stub.route("GET", rf"/orgs/{o}/actions/permissions/repositories", self.org_actions_repositories)
         stub.route("GET", rf"/repos/{rp}/branches/(?P<branch>[^/]+)", self.branch)
         stub.route("GET", rf"/repos/{rp}/branches/(?P<branch>[^/]+)/protection", self.protection)
         stub.route("GET", rf"/repos/{rp}/rules/branches/(?P<branch>[^/]+)", self.rules)
@@ -204,6 +212,7 @@ class GitHubImitation:
             "members_can_create_private_repositories": True,
             "members_can_fork_private_repositories": False,
             "web_commit_signoff_required": False,
+            "deploy_keys_enabled_for_repositories": True,
         }
         if e.owner_token:
             body.update(
@@ -265,7 +274,7 @@ class GitHubImitation:
             "pushed_at": r.pushed_at,
             "permissions": {"admin": True, "maintain": True, "push": True, "triage": True, "pull": True},
             "security_and_analysis": {
-                "advanced_security": {"status": "enabled"},
+                "advanced_security": {"status": r.advanced_security},
                 "secret_scanning": {"status": r.secret_scanning},
                 "secret_scanning_push_protection": {"status": r.push_protection},
                 "dependabot_security_updates": {"status": "enabled"},
@@ -339,6 +348,17 @@ class GitHubImitation:
         r = self._repo(owner, repo)
         if r is None:
             return self._not_found(req)
+        if r.visibility != "public" and r.advanced_security != "enabled":
+            return self._answer(
+                req,
+                403,
+                {},
+                {
+                    "message": "Advanced Security must be enabled for this repository to use code scanning.",
+                    "documentation_url": f"{DOCS}/code-scanning/code-scanning",
+                    "status": "403",
+                },
+            )
         if not r.analyses:
             return self._not_found(
                 req, "no analysis found", "/code-scanning/code-scanning#list-code-scanning-analyses-for-a-repository"
@@ -358,6 +378,30 @@ class GitHubImitation:
             else []
         )
         return self._list(req, rows)
+
+    def org_actions(self, req: Request, org: str) -> Response:
+        policy = self.estate.actions_policy
+        if policy is None:
+            body = {
+                "message": "You must be an org admin or have the admin:org scope to do that.",
+                "documentation_url": f"{DOCS}/actions/permissions#get-github-actions-permissions-for-an-organization",
+                "status": "403",
+            }
+            return self._answer(req, 403, {}, body)
+        body = {k: v for k, v in policy.items() if k != "selected"}
+        if body["enabled_repositories"] == "selected":
+            body["selected_repositories_url"] = f"{req.base_url}/orgs/{org}/actions/permissions/repositories"
+        if body.get("allowed_actions") == "selected":
+            body["selected_actions_url"] = f"{req.base_url}/orgs/{org}/actions/permissions/selected-actions"
+        return self._ok(req, body)
+
+    def org_actions_repositories(self, req: Request, org: str) -> Response:
+        policy = self.estate.actions_policy or {}
+        names = policy.get("selected", [])
+        repos = [self._repo_json(req, r) for r in self.estate.repos if r.name in names]
+        # This endpoint wraps each page: {"total_count": n, "repositories": [...]}, Link header as usual.
+        status, headers, chunk = link_paginate(req, repos)
+        return self._answer(req, status, headers, {"total_count": len(repos), "repositories": chunk})
 
     def _alert_json(self, req: Request, r: Repo, alert: dict[str, Any]) -> dict[str, Any]:
         full = f"{self.estate.org}/{r.name}"

@@ -149,8 +149,10 @@ def test_branch_not_protected_and_rulesets_by_enforcement(stub: Any) -> None:
     assert repos["acme/active"]["default_branch_rules"][0]["ruleset_id"] == 1
     assert repos["acme/evaluate"]["default_branch_rules"] == []
     assert repos["acme/disabled"]["default_branch_rules"] == []
-    # an unprotected branch costs no protection call at all
-    assert stub.count("GET", "/repos/acme/bare/branches/main/protection") == 0
+    # few repositories, mostly protected: each is asked directly (protection + rules), never the summary
+    assert stub.count("GET", "/repos/acme/bare/branches/main/protection") == 1
+    assert stub.count("GET", "/repos/acme/bare/rules/branches/main") == 1
+    assert stub.count("GET", "/repos/acme/[^/]+/branches/main") == 0
     assert repos["acme/bare"]["branch_protection"] is None
 
 

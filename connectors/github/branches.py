@@ -1,0 +1,93 @@
+"""The default branch's classic protection and the ruleset rules that apply to it.
+
+Two ways to ask, chosen per repository to spend the fewest requests:
+
+* directly: ``/branches/{b}/protection`` (200, or 404 "Branch not protected") and ``/rules/branches/{b}``,
+  two requests whatever the answer;
+* summary first: ``/branches/{b}``, whose ``protected`` flag is true when classic protection *or* a
+  ruleset covers the branch; an unprotected branch then costs that one request, a protected one three.
+
+A run starts direct and switches to summary-first once most of the repositories read so far were
+unprotected (common before a first audit). On a re-run each repository is asked the way it was asked
+before, so that its stored ETags answer 304.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from .client import Api
+from .facts import message_of, status_of, without_hypermedia
+from .recall import Recall
+
+# Repositories read before the observed mix may switch the run to summary-first.
+WARM_UP = 10
+PROTECTION_FACT = "branch_protection"
+
+
+@dataclass
+class BranchReader:
+    api: Api
+    recall: Recall
+    seen: int = 0
+    unprotected: int = 0
+
+    def protected_flag(self, repo: dict[str, Any]) -> bool | None:
+        """The branch summary's ``protected`` flag when this repository is asked summary-first, else None."""
+        from github import GithubException
+
+        if not self._summary_first(repo):
+            return None
+        try:
+            summary = self.api.get(self._path(repo))
+        except GithubException:
+            return None  # e.g. an empty repository ("Branch not found"): the direct calls decide
+        flag = (summary or {}).get("protected")
+        return flag if isinstance(flag, bool) else None
+
+    def protection(self, repo: dict[str, Any], flag: bool | None) -> dict[str, Any] | None:
+        if flag is False:
+            return None
+        return self.recall.answer(
+            PROTECTION_FACT, repo, lambda: self._ask_protection(repo), keep=lambda answer: answer is None
+        )
+
+    def rules(self, repo: dict[str, Any], flag: bool | None) -> list[dict[str, Any]]:
+        if flag is False:
+            return []  # `protected` is false: no active ruleset covers the branch either
+        # GitHub returns only rules of ACTIVE rulesets here (evaluate/disabled ones are left out), from
+        # the repository's own rulesets and the organization's.
+        branch = quote(repo.get("default_branch") or "", safe="")
+        rules = self.api.get_all(f"/repos/{repo['full_name']}/rules/branches/{branch}")
+        return [without_hypermedia(rule) for rule in rules]
+
+    def observe(self, protection: Any, rules: Any) -> None:
+        """Count a repository whose branch facts were read, for the summary-first decision."""
+        if isinstance(rules, list):
+            self.seen += 1
+            self.unprotected += protection is None and not rules
+
+    def _summary_first(self, repo: dict[str, Any]) -> bool:
+        if self.api.remembers(self._path(repo)):
+            return True
+        if self.api.remembers(self._path(repo) + "/protection") or self.recall.remembers(PROTECTION_FACT, repo):
+            return False
+        return self.seen >= WARM_UP and 2 * self.unprotected > self.seen
+
+    def _ask_protection(self, repo: dict[str, Any]) -> dict[str, Any] | None:
+        from github import GithubException
+
+        try:
+            return without_hypermedia(self.api.get(self._path(repo) + "/protection"))
+        except GithubException as exc:
+            # "Branch not protected" (protection comes from rulesets only, or none) and "Branch not found"
+            # (an empty repository) are facts: there is no classic protection.
+            if status_of(exc) == 404 and message_of(exc).lower() in ("branch not protected", "branch not found"):
+                return None
+            raise
+
+    @staticmethod
+    def _path(repo: dict[str, Any]) -> str:
+        return f"/repos/{repo['full_name']}/branches/{quote(repo.get('default_branch') or '', safe='')}"
