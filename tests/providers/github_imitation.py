@@ -57,6 +57,9 @@ class Estate:
     org_alerts_endpoint: bool = True  # False: an older GHES without /orgs/{org}/dependabot/alerts
     # GET /orgs/{org}/actions/permissions: {enabled_repositories, allowed_actions, selected: [names]};
     # None answers 403 as GitHub does for a classic token without admin:org.
+    # GitHub's branch summary says `protected: true` for classic protection or an active ruleset; False
+    # imitates a server whose flag counts classic protection only.
+    summary_counts_rulesets: bool = True
     actions_policy: dict[str, Any] | None = field(
         default_factory=lambda: {"enabled_repositories": "all", "allowed_actions": "all"}  # GitHub's default
     )
@@ -286,7 +289,7 @@ class GitHubImitation:
         r = self._repo(owner, repo)
         if r is None or branch != r.default_branch:
             return self._not_found(req, "Branch not found", "/branches/branches#get-a-branch")
-        protected = r.protection is not None or bool(self._active_rules(r))
+        protected = r.protection is not None or (self.estate.summary_counts_rulesets and bool(self._active_rules(r)))
         body = {
             "name": branch,
             "commit": {"sha": "c0ffee", "url": f"{req.base_url}/repos/{owner}/{repo}/commits/c0ffee"},

@@ -149,10 +149,12 @@ def test_branch_not_protected_and_rulesets_by_enforcement(stub: Any) -> None:
     assert repos["acme/active"]["default_branch_rules"][0]["ruleset_id"] == 1
     assert repos["acme/evaluate"]["default_branch_rules"] == []
     assert repos["acme/disabled"]["default_branch_rules"] == []
-    # few repositories, mostly protected: each is asked directly (protection + rules), never the summary
+    # few repositories: each is asked directly (protection + rules); one summary, of the first branch
+    # protected by a ruleset alone, checks that the server's `protected` flag counts rulesets
     assert stub.count("GET", "/repos/acme/bare/branches/main/protection") == 1
     assert stub.count("GET", "/repos/acme/bare/rules/branches/main") == 1
-    assert stub.count("GET", "/repos/acme/[^/]+/branches/main") == 0
+    assert stub.count("GET", "/repos/acme/[^/]+/branches/main") == 1
+    assert stub.count("GET", "/repos/acme/active/branches/main") == 1
     assert repos["acme/bare"]["branch_protection"] is None
 
 

@@ -263,8 +263,8 @@ def test_remembered_404s_are_asked_again_after_a_push_or_when_due(stub: Stub) ->
 
 def test_mostly_unprotected_organization_switches_to_the_branch_summary(stub: Stub) -> None:
     repos = [Repo(f"bare{i:02d}") for i in range(30)]
+    repos[2] = Repo("ruled", rulesets=[ruleset(11, "active")])  # its summary confirms the flag counts rulesets
     repos[25] = compliant_repo("guarded")  # after the warm-up: asked summary-first, then in full
-    repos[27] = Repo("ruled", rulesets=[ruleset(11, "active")])
     run1, run2, _ = run_twice(stub, compliant_estate(repos=repos))
     first = repos_of(run1)
     assert first["acme/guarded"]["branch_protection"]["required_pull_request_reviews"] is not None
@@ -277,13 +277,29 @@ def test_mostly_unprotected_organization_switches_to_the_branch_summary(stub: St
     # the re-run asks each repository the way the first did, and every answer is a 304
     assert stub.count("GET", "/repos/acme/bare29/branches/main") == 1
     assert stub.count("GET", "/repos/acme/bare29/(rules/)?branches/main/?.*") == 1
+    assert stub.count("GET", "/repos/acme/guarded/(rules/)?branches/main(/protection)?") == 3
     assert stub.count("GET", "/repos/acme/bare00/branches/main") == 0  # warm-up repositories: direct
     assert all(getattr(r, "status", None) == 304 for r in stub.log)
 
 
 def test_summary_first_costs_one_request_per_unprotected_branch(stub: Stub) -> None:
-    serve(stub, compliant_estate(repos=[Repo(f"bare{i:02d}") for i in range(40)]))
+    repos = [Repo("ruled", rulesets=[ruleset(11, "active")])] + [Repo(f"bare{i:02d}") for i in range(39)]
+    serve(stub, compliant_estate(repos=repos))
     collect_items(GitHubConnector, settings(stub))
     branch_requests = stub.count("GET", "/repos/.*/(rules/)?branches/main(/protection)?")
-    # 10 warm-up repositories asked directly (protection + rules), 30 by their summary alone
-    assert branch_requests == 10 * 2 + 30 * 1
+    # 10 warm-up repositories asked directly (protection + rules), one summary to confirm that the
+    # `protected` flag counts rulesets, then 30 repositories by their summary alone
+    assert branch_requests == 10 * 2 + 1 + 30 * 1
+
+
+def test_a_protected_flag_that_ignores_rulesets_is_never_trusted(stub: Stub) -> None:
+    repos = [Repo("ruled", rulesets=[ruleset(11, "active")])] + [Repo(f"bare{i:02d}") for i in range(39)]
+    repos[30] = Repo("late", rulesets=[ruleset(12, "active")])
+    serve(stub, compliant_estate(repos=repos, summary_counts_rulesets=False))
+    collected = collect_items(GitHubConnector, settings(stub))
+    assert stub.count("GET", "/repos/acme/[^/]+/branches/main") == 1  # the confirmation that failed
+    assert repos_of(collected)["acme/late"]["default_branch_rules"][0]["type"] == "pull_request"
+    failing = evaluate_connector_checks(GitHubConnector, collected, now=NOW)[
+        "github.repo.default_branch_protected"
+    ].failing
+    assert "acme/late" not in failing and "acme/ruled" not in failing and "acme/bare38" in failing
