@@ -2,6 +2,11 @@
 
 apscheduler 3.x numbers weekdays from Monday = 0, where crontab uses Sunday = 0 (and 7). Converting
 the weekday field to names here makes ``0 0 * * 0`` fire on Sunday, as every cron user expects.
+
+apscheduler also requires every field to match, where cron fires when EITHER the day of month or the
+weekday matches if both are restricted (``0 0 1 * 1``: the 1st and every Monday). ``day_or_weekday``
+tells the scheduler to combine two triggers for that case. As in Vixie cron and cronie, a field that
+starts with ``*`` (``*/2`` too) counts as unrestricted.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ class CronFields:
     day: str
     month: str
     day_of_week: str  # apscheduler-safe: weekday names, or "*"
+    day_or_weekday: bool = False  # both restricted: fire when either matches
 
 
 def parse_crontab(expression: str) -> CronFields:
@@ -34,12 +40,14 @@ def parse_crontab(expression: str) -> CronFields:
     for name, part in zip(names, parts, strict=True):
         _expand(name, part)  # validates every field
     minute, hour, day, month, dow = parts
+    either = not day.startswith(("*", "?")) and not dow.startswith(("*", "?"))
+    day = "*" if day == "?" else day
     if dow not in ("*", "?"):
         days = sorted({d % 7 for d in _expand("day_of_week", dow)})
         dow = ",".join(_DAY_NAMES[d] for d in days)
     else:
         dow = "*"
-    return CronFields(minute, hour, day, month, dow)
+    return CronFields(minute, hour, day, month, dow, either)
 
 
 def _expand(name: str, field: str) -> set[int]:

@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobEvent
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.combining import OrTrigger
 from apscheduler.triggers.cron import CronTrigger
 
 from .config import Settings
@@ -34,16 +35,22 @@ from .store import NoRunError, Store, StoreBusyError
 STOP_GRACE_SECONDS = 20  # the child gets this long to record its abandoned run before it is killed
 
 
-def build_trigger(cron: str, timezone: str) -> CronTrigger:
+def build_trigger(cron: str, timezone: str) -> BaseTrigger:
     fields = parse_crontab(cron)
-    return CronTrigger(
-        minute=fields.minute,
-        hour=fields.hour,
-        day=fields.day,
-        month=fields.month,
-        day_of_week=fields.day_of_week,
-        timezone=ZoneInfo(timezone),
-    )
+
+    def trigger(day: str, day_of_week: str) -> CronTrigger:
+        return CronTrigger(
+            minute=fields.minute,
+            hour=fields.hour,
+            day=day,
+            month=fields.month,
+            day_of_week=day_of_week,
+            timezone=ZoneInfo(timezone),
+        )
+
+    if fields.day_or_weekday:
+        return OrTrigger([trigger(fields.day, "*"), trigger("*", fields.day_of_week)])
+    return trigger(fields.day, fields.day_of_week)
 
 
 def next_fire_times(cron: str, timezone: str, after: datetime, count: int = 3) -> list[datetime]:

@@ -39,10 +39,24 @@ from engine.support import Project, annexa_subprocess
             ["2025-03-10 09:00", "2025-03-11 09:00"],
         ),
         ("15 4 1 * *", "UTC", datetime(2025, 3, 1, 5, 0, tzinfo=UTC), ["2025-04-01 04:15", "2025-05-01 04:15"]),
+        # both day of month and weekday restricted: either matches (the 13th, a Sunday, and Fridays)
+        (
+            "0 0 13 * 5",
+            "UTC",
+            datetime(2026, 11, 27, 0, 0, 1, tzinfo=UTC),
+            ["2026-12-04 00:00", "2026-12-11 00:00", "2026-12-13 00:00", "2026-12-18 00:00"],
+        ),
+        # a day-of-month field starting with * stays unrestricted: every second day that is a Monday
+        (
+            "0 0 */2 * 1",
+            "UTC",
+            datetime(2026, 11, 27, tzinfo=UTC),
+            ["2026-12-07 00:00", "2026-12-21 00:00", "2027-01-11 00:00", "2027-01-25 00:00"],
+        ),
     ],
 )
 def test_schedule_fire_times(cron: str, tz: str, after: datetime, expected: list[str]) -> None:
-    fires = next_fire_times(cron, tz, after, count=2)
+    fires = next_fire_times(cron, tz, after, count=len(expected))
     assert [f.strftime("%Y-%m-%d %H:%M") for f in fires] == expected
     if cron == "0 0 * * 0":
         assert all(f.strftime("%A") == "Sunday" for f in fires)
