@@ -26,6 +26,8 @@ from .kinds import REPO
 from .policies import ActionsPolicy
 from .recall import Recall
 
+PROGRESS_EVERY = 100  # repositories between progress lines on large organizations
+
 
 def code_scanning_available(repo: Mapping[str, Any]) -> bool | None:
     """Public repositories always can; private and internal ones need Advanced Security (or, since 2025,
@@ -64,8 +66,10 @@ class RepoCollector:
     def items(self, repos: list[dict[str, Any]]) -> Iterator[EvidenceItem | CollectionError]:
         if self.alerts_error:
             yield CollectionError(REPO, self.alerts_error, ("dependabot_alerts",))
-        for repo in repos:
+        for done, repo in enumerate(repos, 1):
             yield from self._one(repo)
+            if done % PROGRESS_EVERY == 0 and done < len(repos):
+                self.api.context.progress(f"github: {done}/{len(repos)} repositories of {self.org} read")
 
     def _one(self, repo: dict[str, Any]) -> Iterator[EvidenceItem | CollectionError]:
         full_name = repo["full_name"]

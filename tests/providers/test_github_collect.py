@@ -56,8 +56,11 @@ def test_pages_of_100_are_all_read(stub: Any) -> None:
         repos=[Repo(f"repo{i:03d}") for i in range(130)],
     )
     serve(stub, estate)
-    collected = collect_items(GitHubConnector, settings(stub))
+    progress: list[str] = []
+    context = CollectContext(run_id="r1", started_at=__import__("datetime").datetime.now(), progress=progress.append)
+    collected = collect_items(GitHubConnector, settings(stub), context)
     assert errors_of(collected) == []
+    assert "github: 100/130 repositories of acme read" in progress  # long sweeps report progress
     members = items_of(collected, "github.member")
     assert len(members) == 230
     assert members["user000"]["role"] == "admin" and members["user001"]["role"] == "member"
