@@ -87,6 +87,11 @@ class Api:
         """One resource (200 or 304 from the stored body)."""
         return self._fetch(_with_query(path, params)).body
 
+    def get_page(self, path: str) -> tuple[Any, bool]:
+        """One resource and whether it answered 304 (unchanged since the run that stored its ETag)."""
+        page = self._fetch(path)
+        return page.body, page.not_modified
+
     def get_all(self, path: str, params: dict[str, Any] | None = None, items_key: str | None = None) -> list[Any]:
         """Every page of a list endpoint, 100 at a time; an error on any page raises, never a short list.
         ``items_key``: endpoints that wrap each page's list in an object (``{"total_count", key: [...]}``)."""

@@ -95,10 +95,11 @@ class RepoCollector:
                 data[name] = None
             data["default_branch_rules"] = []
         else:
-            flag = self.branches.protected_flag(repo)
-            fact("branch_protection", lambda: self.branches.protection(repo, flag))
-            fact("default_branch_rules", lambda: self.branches.rules(repo, flag))
-            self.branches.observe(repo, flag, data["branch_protection"], data["default_branch_rules"])
+            summary = self.branches.summary(repo)
+            fact("default_branch_rules", lambda: self.branches.rules(repo, summary))
+            ruled = bool(data["default_branch_rules"])
+            fact("branch_protection", lambda: self.branches.protection(repo, summary, ruled))
+            self.branches.observe(repo, summary, data["branch_protection"], data["default_branch_rules"])
             fact("codeowners", lambda: self._codeowners(repo))
             fact("actions_permissions", lambda: self._actions(full_name))
             fact("code_scanning_last_analysis", lambda: self._code_scanning(repo, data["code_scanning_available"]))

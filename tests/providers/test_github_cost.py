@@ -207,53 +207,63 @@ def test_recall_reasks_after_a_push_and_spreads_due_times_between_half_and_full_
     assert "acme/r0" in asked
 
 
-def test_unchanged_rerun_reuses_404_answers_and_pays_nothing(stub: Stub) -> None:
+def charged(stub: Stub) -> list[str]:
+    """Paths of the requests GitHub would count against the rate limit (every answer except 304)."""
+    return [r.path for r in stub.log if getattr(r, "status", None) != 304]
+
+
+def next_run(stub: Stub, state: dict[str, Any], run_id: str, **extra: Any) -> tuple[list[Any], dict[str, Any]]:
+    stub.log.clear()
+    context = CollectContext(run_id=run_id, started_at=NOW, state=ConnectorState(state))
+    return collect_items(GitHubConnector, settings(stub, **extra), context), context.state.changed
+
+
+def test_unchanged_reruns_reuse_404_answers_and_soon_pay_nothing(stub: Stub) -> None:
     estate = _mixed_estate()
-    run1, run2, _ = run_twice(stub, estate)
+    run1, run2, state = run_twice(stub, estate)
     assert repos_of(run2) == repos_of(run1)
     assert repos_of(run2)["acme/bare"]["branch_protection"] is None
     assert repos_of(run2)["acme/bare"]["code_scanning_last_analysis"] is None
-    # the 404s ("Branch not protected", "no analysis found", no CODEOWNERS) are not asked again, and
-    # everything else answered 304: GitHub charges nothing for this run
+    # The 404s ("Branch not protected", "no analysis found", no CODEOWNERS) are not asked again. A branch
+    # that answered "Branch not protected" is asked for its summary once, whose ETag makes every later
+    # check free; everything else answers 304.
     assert stub.count("GET", "/repos/acme/(bare|ruled)/branches/main/protection") == 0
     assert stub.count("GET", "/repos/acme/bare/code-scanning/analyses") == 0
     assert stub.count("GET", "/repos/.*/codeowners/errors") == 0
-    assert all(getattr(r, "status", None) == 304 for r in stub.log), [(r.path, r.status) for r in stub.log]
+    # (ruled's summary was read on the first run, to confirm the flag counts rulesets: a 304 now)
+    assert charged(stub) == ["/repos/acme/bare/branches/main"]
+    run3, _ = next_run(stub, state, "r3")
+    assert repos_of(run3) == repos_of(run1)
+    assert charged(stub) == []
 
 
-def test_remembered_404s_are_asked_again_after_a_push_or_when_due(stub: Stub) -> None:
+def test_protection_added_shows_at_once_other_404s_after_a_push_or_when_due(stub: Stub) -> None:
     estate = _mixed_estate()
     _, _, state = run_twice(stub, estate)
-    # Protection added without a push: the remembered "not protected" stands until the recheck is due,
-    # so the verdict stays `fail` (a memory can delay a pass, never make one).
+    # Protection added without a push: the branch summary's `protected` flag flips, so it is seen at once.
     estate.repos[1].protection = protection()
-    stub.log.clear()
-    run3 = collect_items(
-        GitHubConnector,
-        settings(stub),
-        CollectContext(run_id="r3", started_at=NOW, state=ConnectorState(state)),
-    )
-    assert repos_of(run3)["acme/bare"]["branch_protection"] is None
-    assert stub.count("GET", "/repos/acme/bare/branches/main/protection") == 0
-    # recheck_hours: 0 asks every run
-    stub.log.clear()
-    run4 = collect_items(
-        GitHubConnector,
-        settings(stub, recheck_hours=0),
-        CollectContext(run_id="r4", started_at=NOW, state=ConnectorState(state)),
-    )
-    assert repos_of(run4)["acme/bare"]["branch_protection"]["enforce_admins"]["enabled"] is True
-    # a push re-asks at once: CODEOWNERS and code scanning of the pushed repository only
+    # Classic protection added on top of a ruleset leaves the summary `protected` as it was: that
+    # memory stands until a push, a change of rules or the recheck.
+    estate.repos[2].protection = protection()
+    run3, _ = next_run(stub, state, "r3")
+    assert repos_of(run3)["acme/bare"]["branch_protection"]["enforce_admins"]["enabled"] is True
+    assert stub.count("GET", "/repos/acme/bare/branches/main/protection") == 1
+    assert repos_of(run3)["acme/ruled"]["branch_protection"] is None
+    # A first code scanning analysis has no such signal: the remembered "no analysis found" stands until
+    # the next push or until it is due (a memory can delay a pass, never make one); recheck_hours: 0
+    # asks every run.
+    estate.repos[1].analyses = list(estate.repos[0].analyses)
+    run4, _ = next_run(stub, state, "r4")
+    assert repos_of(run4)["acme/bare"]["code_scanning_last_analysis"] is None
+    run5, _ = next_run(stub, state, "r5", recheck_hours=0)
+    assert repos_of(run5)["acme/bare"]["code_scanning_last_analysis"]["tool"] == "CodeQL"
+    assert repos_of(run5)["acme/ruled"]["branch_protection"] is not None
+    # A push re-asks at once: CODEOWNERS and code scanning of the pushed repository only.
     estate.repos[1].pushed_at = "2026-04-30T09:00:00Z"
     estate.repos[1].codeowners = True
-    stub.log.clear()
-    run5 = collect_items(
-        GitHubConnector,
-        settings(stub),
-        CollectContext(run_id="r5", started_at=NOW, state=ConnectorState(state)),
-    )
-    bare = repos_of(run5)["acme/bare"]
-    assert bare["codeowners"]["present"] is True and bare["branch_protection"] is not None
+    run6, _ = next_run(stub, state, "r6")
+    bare = repos_of(run6)["acme/bare"]
+    assert bare["codeowners"]["present"] is True and bare["code_scanning_last_analysis"] is not None
     assert stub.count("GET", "/repos/acme/bare/codeowners/errors") == 1
     assert stub.count("GET", "/repos/acme/api/codeowners/errors") == 0
 
@@ -274,12 +284,13 @@ def test_mostly_unprotected_organization_switches_to_the_branch_summary(stub: St
     failing = results["github.repo.default_branch_protected"].failing
     assert "acme/guarded" not in failing and "acme/ruled" not in failing and "acme/bare29" in failing
     assert repos_of(run2) == first
-    # the re-run asks each repository the way the first did, and every answer is a 304
+    # the re-run asks each repository summary-first and pays only for the first summaries of the
+    # warm-up repositories (asked directly before, their "Branch not protected" had no ETag)
     assert stub.count("GET", "/repos/acme/bare29/branches/main") == 1
     assert stub.count("GET", "/repos/acme/bare29/(rules/)?branches/main/?.*") == 1
     assert stub.count("GET", "/repos/acme/guarded/(rules/)?branches/main(/protection)?") == 3
-    assert stub.count("GET", "/repos/acme/bare00/branches/main") == 0  # warm-up repositories: direct
-    assert all(getattr(r, "status", None) == 304 for r in stub.log)
+    warm_up = [f"/repos/acme/bare{i:02d}/branches/main" for i in range(10) if i != 2]
+    assert sorted(charged(stub)) == warm_up
 
 
 def test_summary_first_costs_one_request_per_unprotected_branch(stub: Stub) -> None:
