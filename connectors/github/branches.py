@@ -68,8 +68,7 @@ class BranchReader:
             return []  # `protected` is false: no active ruleset covers the branch either
         # GitHub returns only rules of ACTIVE rulesets here (evaluate/disabled ones are left out), from
         # the repository's own rulesets and the organization's.
-        branch = quote(repo.get("default_branch") or "", safe="")
-        rules = self.api.get_all(f"/repos/{repo['full_name']}/rules/branches/{branch}")
+        rules = self.api.get_all(f"/repos/{repo['full_name']}/rules/branches/{_branch(repo)}")
         return [without_hypermedia(rule) for rule in rules]
 
     def protection(self, repo: dict[str, Any], summary: Summary, ruled: bool) -> dict[str, Any] | None:
@@ -83,7 +82,6 @@ class BranchReader:
             PROTECTION_FACT,
             repo,
             lambda: self._ask_protection(repo),
-            keep=lambda answer: answer is None,
             still_valid=ruled or summary.unchanged,
             marker={"ruled": ruled},
         )
@@ -138,4 +136,9 @@ class BranchReader:
 
     @staticmethod
     def _path(repo: dict[str, Any]) -> str:
-        return f"/repos/{repo['full_name']}/branches/{quote(repo.get('default_branch') or '', safe='')}"
+        return f"/repos/{repo['full_name']}/branches/{_branch(repo)}"
+
+
+def _branch(repo: dict[str, Any]) -> str:
+    """The default branch's name as a URL path segment."""
+    return quote(repo.get("default_branch") or "", safe="")

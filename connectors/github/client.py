@@ -111,10 +111,13 @@ class Api:
 
     def remembers(self, path: str) -> bool:
         """Whether an earlier run stored an ETag for this path (so asking it again may be free)."""
-        return self.context.state.get(STATE_PREFIX + self._host + path) is not None
+        return self.context.state.get(self._state_key(path)) is not None
+
+    def _state_key(self, url: str) -> str:
+        return STATE_PREFIX + self._host + _path_and_query(url)
 
     def _fetch(self, url: str) -> Page:
-        key = STATE_PREFIX + self._host + _path_and_query(url)
+        key = self._state_key(url)
         stored = self.context.state.get(key)
         headers = {"If-None-Match": stored["etag"]} if stored else {}
         status_headers, body = self._request(url, headers)

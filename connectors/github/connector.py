@@ -59,17 +59,15 @@ class GitHubConnector(Connector[GitHubSettings]):
         collaborators, collaborators_error = read_outside_collaborators(api, org)
         access = None
         access_errors: list[str] = []
-        reused = 0
+        recall = Recall(self.context.state, settings.recheck_hours * 3600)
         if repos is not None:
             self.context.progress(f"github: reading {len(repos)} repositories of {org}")
-            recall = Recall(self.context.state, settings.recheck_hours * 3600)
             collector = self._repo_collector(api, org, recall)
             collector.track_access = collaborators is None or bool(collaborators)
             collector.actions_policy = read_actions_policy(api, org, recall)
             collector.deploy_keys_allowed = deploy_keys_allowed(organization)
             yield from collector.items(repos)
             access, access_errors = collector.access, collector.access_errors
-            reused = collector.recall.reused
         else:
             access_errors = [f"{org}: repository access unknown: the repositories could not be listed"]
         yield from outside_collaborator_items(org, collaborators, collaborators_error, access, access_errors)
@@ -79,7 +77,7 @@ class GitHubConnector(Connector[GitHubSettings]):
             org,
             api.requests_sent,
             api.not_modified,
-            reused,
+            recall.reused,
             settings.recheck_hours,
         )
 

@@ -45,17 +45,13 @@ def read_actions_policy(api: Api, org: str, recall: Recall) -> ActionsPolicy | N
     """The organization's Actions policy, or None when it cannot be read (classic tokens need admin:org):
     then every repository is asked, which needs no organization rights. A refusal has no ETag, so it is
     remembered like the repositories' 404s."""
-    policy = recall.answer("actions_policy", {"full_name": org}, lambda: _ask_actions_policy(api, org), keep=_refused)
+    policy = recall.answer("actions_policy", {"full_name": org}, lambda: _ask_actions_policy(api, org))
     if policy is None:
         return None
     selected = policy["selected"]
     return ActionsPolicy(
         policy["enabled_repositories"], policy["allowed_actions"], None if selected is None else frozenset(selected)
     )
-
-
-def _refused(policy: dict[str, Any] | None) -> bool:
-    return policy is None
 
 
 def _ask_actions_policy(api: Api, org: str) -> dict[str, Any] | None:

@@ -40,13 +40,14 @@ class Recall:
         fact: str,
         repo: Mapping[str, Any],
         ask: Callable[[], Any],
-        keep: Callable[[Any], bool],
+        keep: Callable[[Any], bool] = lambda answer: answer is None,
         max_age_seconds: float | None = None,
         still_valid: bool = True,
         marker: Mapping[str, Any] | None = None,
     ) -> Any:
         """``ask()``'s answer, or the remembered one while the repository is unchanged and the memory is
-        young enough; ``keep(answer)`` says whether an answer is worth remembering (one without an ETag).
+        young enough; ``keep(answer)`` says whether an answer is worth remembering (one without an ETag: by
+        default only a negative answer, None).
         ``max_age_seconds=inf`` remembers until the next push; ``still_valid=False`` (the caller has seen a
         change) asks again; ``marker`` adds facts that must be the same as when the answer was given."""
         key = self._key(fact, repo)

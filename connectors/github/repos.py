@@ -143,9 +143,7 @@ class RepoCollector:
     def _code_scanning(self, repo: dict[str, Any], available: bool | None) -> dict[str, Any] | None:
         if available is False:
             return None  # code scanning cannot run here: nothing to ask
-        return self.recall.answer(
-            "code_scanning", repo, lambda: self._newest_analysis(repo["full_name"]), keep=lambda v: v is None
-        )
+        return self.recall.answer("code_scanning", repo, lambda: self._newest_analysis(repo["full_name"]))
 
     def _newest_analysis(self, full_name: str) -> dict[str, Any] | None:
         from github import GithubException

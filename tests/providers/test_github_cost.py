@@ -29,15 +29,18 @@ def errors_of(collected: list[Any]) -> list[str]:
     return [r.message for r in collected if isinstance(r, CollectionError)]
 
 
+def next_run(stub: Stub, state: dict[str, Any], run_id: str, **extra: Any) -> tuple[list[Any], dict[str, Any]]:
+    stub.log.clear()
+    context = CollectContext(run_id=run_id, started_at=NOW, state=ConnectorState(state))
+    return collect_items(GitHubConnector, settings(stub, **extra), context), context.state.changed
+
+
 def run_twice(stub: Stub, estate: Estate, **extra: Any) -> tuple[list[Any], list[Any], dict[str, Any]]:
     """Two runs carrying the connector state forward; the stub's log holds only the second run's requests."""
     serve(stub, estate)
-    first = CollectContext(run_id="r1", started_at=NOW, state=ConnectorState())
-    run1 = collect_items(GitHubConnector, settings(stub, **extra), first)
-    stub.log.clear()
-    second = CollectContext(run_id="r2", started_at=NOW, state=ConnectorState(first.state.changed))
-    run2 = collect_items(GitHubConnector, settings(stub, **extra), second)
-    return run1, run2, second.state.changed
+    run1, state = next_run(stub, {}, "r1", **extra)
+    run2, state = next_run(stub, state, "r2", **extra)
+    return run1, run2, state
 
 
 # -- Actions: the organization's policy -----------------------------------------------------------------
@@ -210,12 +213,6 @@ def test_recall_reasks_after_a_push_and_spreads_due_times_between_half_and_full_
 def charged(stub: Stub) -> list[str]:
     """Paths of the requests GitHub would count against the rate limit (every answer except 304)."""
     return [r.path for r in stub.log if getattr(r, "status", None) != 304]
-
-
-def next_run(stub: Stub, state: dict[str, Any], run_id: str, **extra: Any) -> tuple[list[Any], dict[str, Any]]:
-    stub.log.clear()
-    context = CollectContext(run_id=run_id, started_at=NOW, state=ConnectorState(state))
-    return collect_items(GitHubConnector, settings(stub, **extra), context), context.state.changed
 
 
 def test_unchanged_reruns_reuse_404_answers_and_soon_pay_nothing(stub: Stub) -> None:
