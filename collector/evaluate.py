@@ -27,6 +27,7 @@ class SnapshotItem:
     id: str
     data: Mapping[str, Any]
     hash: str | None = None
+    unknown: Mapping[str, str] = field(default_factory=dict)  # field -> why it could not be read
 
 
 @dataclass(frozen=True)
@@ -92,8 +93,10 @@ def evaluate_check(
         data = item.data
         context.add_variable("resource", data if fields is None else {k: data[k] for k in fields if k in data})
         try:
+            _require_known(item, check.when_fields)
             if check.when is not None and not _boolean(check.when.execute(context), "when"):
                 continue
+            _require_known(item, fields)
             compliant = _boolean(check.assertion.execute(context), "assert")
         except Exception as exc:  # any evaluation failure is that item's error, never a pass
             message = f"{item.id}: {_explain(exc)}"
@@ -106,6 +109,21 @@ def evaluate_check(
         text = "" if compliant else render_message(check, item)
         findings.append(Finding(check.id, item.id, status, text, item.hash))
     return CheckResult(check, check_status(counts, bool(errors)), counts, findings, errors)
+
+
+class UnknownFact(Exception):
+    """A check reads a field its connector could not read for this item."""
+
+
+def _require_known(item: SnapshotItem, fields: tuple[str, ...] | None) -> None:
+    """Unknown is never judged: a check reading an unreadable field errors before CEL sees the item."""
+    if not item.unknown:
+        return
+    blind = sorted(item.unknown) if fields is None else sorted(set(fields) & set(item.unknown))
+    if blind:
+        name = blind[0]
+        more = f" (and {', '.join(blind[1:])})" if len(blind) > 1 else ""
+        raise UnknownFact(f"{name}{more} could not be read: {item.unknown[name]}")
 
 
 def _concerns(error: str | CollectionError, check_fields: tuple[str, ...] | None) -> bool:

@@ -81,6 +81,7 @@ class CompiledCheck:
     # whole. Handing CEL only these fields makes evaluation several times faster on wide items.
     resource_fields: tuple[str, ...] | None = None
     message_template: str | None = field(default=None)
+    when_fields: tuple[str, ...] | None = ()  # the fields `when` alone reads (None: `resource` whole)
 
     @property
     def id(self) -> str:
@@ -221,6 +222,7 @@ def _compile(
         enabled=definition.enabled,
         resource_fields=_resource_fields([definition.when or "", definition.assert_]),
         message_template=definition.message,
+        when_fields=_resource_fields([definition.when or ""]),
     )
 
 

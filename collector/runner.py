@@ -28,7 +28,7 @@ from connectors.base import (
     PreviousRun,
 )
 
-from . import __version__
+from . import __version__, redact
 from .catalog import load_catalogue
 from .evaluate import CheckResult, ControlResult, SnapshotItem, evaluate_checks, evaluate_controls, summarise_statuses
 from .mapping import CheckSet
@@ -97,7 +97,9 @@ def plan_for(cls: type[Connector], settings: ConnectorSettings) -> CollectorPlan
     def collect(context: CollectContext) -> Iterator[EvidenceItem | CollectionError]:
         return cls(settings, context).collect()
 
-    return CollectorPlan(cls.name, cls.label(settings), cls.kind_names(), collect, _secret_values(settings))
+    values = (*_secret_values(settings), *redact.register_connector(cls))
+    redact.add(values)
+    return CollectorPlan(cls.name, cls.label(settings), cls.kind_names(), collect, values)
 
 
 def simulated_plan(cls: type[Connector]) -> CollectorPlan:
@@ -157,7 +159,7 @@ def _collect_and_publish(
     publication = Publication(
         status=status,
         items=[
-            StagedItem(item.kind, item.id, plan_name, h, iso(item.collected_at or started))
+            StagedItem(item.kind, item.id, plan_name, h, iso(item.collected_at or started), dict(item.unknown))
             for o in outcomes
             for plan_name in [o.plan_name]
             for item, _, h in o.items
@@ -207,7 +209,9 @@ def _context_for(
 
         def items(kind: str, seq: int = seq) -> Iterator[EvidenceItem]:
             for row in store.evidence(seq, kind=kind, with_data=True):
-                yield EvidenceItem(row["kind"], row["item_id"], row["data"], parse_iso(row["collected_at"]))
+                yield EvidenceItem(
+                    row["kind"], row["item_id"], row["data"], parse_iso(row["collected_at"]), row["unknown"]
+                )
 
         prev = PreviousRun(previous["id"], parse_iso(previous["started_at"]), previous["status"], items)
     return CollectContext(
@@ -234,6 +238,8 @@ def _collect_one(plan: CollectorPlan, context: CollectContext, outcome: Connecto
                     CollectionError(record.kind, f"connector yielded undeclared evidence kind {record.kind!r}")
                 )
                 continue
+            if record.unknown:  # reasons are SDK error text: mask secrets before they are stored
+                record.unknown = {name: _redact(why, plan.secrets) for name, why in record.unknown.items()}
             text = canonical_json(record.data)
             outcome.items.append((record, text, content_hash(text)))
             count += 1
@@ -254,7 +260,7 @@ def _checked_error(plan: CollectorPlan, error: CollectionError) -> CollectionErr
     message = _redact(error.message, plan.secrets)
     if error.kind not in plan.kinds:
         return CollectionError(error.kind, f"(undeclared kind) {message}")
-    return CollectionError(error.kind, message, error.fields)
+    return CollectionError(error.kind, message, error.fields, error.items)
 
 
 def _summarise(
@@ -275,7 +281,7 @@ def _summarise(
             for kind in sorted(plan.kinds):
                 kinds.setdefault(kind, {"items": 0, "errors": []})
             for item, _, h in outcome.items:
-                items_by_kind.setdefault(item.kind, {})[item.id] = SnapshotItem(item.id, item.data, h)
+                items_by_kind.setdefault(item.kind, {})[item.id] = SnapshotItem(item.id, item.data, h, item.unknown)
                 kinds[item.kind]["items"] += 1
             for err in outcome.errors:
                 kinds.setdefault(err.kind, {"items": 0, "errors": []})["errors"].append(err.message)
@@ -333,8 +339,8 @@ def _secret_values(settings: ConnectorSettings) -> tuple[str, ...]:
 def _redact(text: str, secret_values: Iterable[str]) -> str:
     for value in secret_values:
         if len(value) >= 4:
-            text = text.replace(value, "***")
-    return text
+            text = text.replace(value, redact.MASK)
+    return redact.redact(text)
 
 
 def _describe_abort(exc: BaseException) -> str:

@@ -132,6 +132,12 @@ def m001_initial(db: Database) -> None:
     )
 
 
+@migrations()
+def m002_unknown_facts(db: Database) -> None:
+    # Which fields of an item could not be read (JSON object field -> reason); null when all were read.
+    db.table("evidence").add_column("unknown", str)
+
+
 class StoreBusyError(Exception):
     """Another process holds the store's write lock and this one was asked not to wait."""
 
@@ -155,6 +161,7 @@ class StagedItem:
     connector: str
     hash: str
     collected_at: str
+    unknown: dict[str, str] = field(default_factory=dict)  # fields that could not be read -> why
 
 
 @dataclass
@@ -316,7 +323,7 @@ class Store:
             self._advance_intervals(
                 "evidence",
                 ("kind", "item_id"),
-                ("hash",),
+                ("hash", "unknown"),
                 {(i.kind, i.item_id): i for i in pub.items},
                 seq,
                 lambda i: {
@@ -325,6 +332,7 @@ class Store:
                     "connector": i.connector,
                     "hash": i.hash,
                     "collected_at": i.collected_at,
+                    "unknown": canonical_json(i.unknown) if i.unknown else None,
                 },
             )
             self._advance_intervals(
@@ -468,7 +476,9 @@ class Store:
         yield from self.db.query(sql + " order by check_id, resource", params)
 
     def evidence(self, seq: int, kind: str | None = None, with_data: bool = False) -> Iterator[dict[str, Any]]:
-        columns = "e.kind, e.item_id, e.connector, e.hash, e.collected_at" + (", b.data" if with_data else "")
+        columns = "e.kind, e.item_id, e.connector, e.hash, e.collected_at, e.unknown" + (
+            ", b.data" if with_data else ""
+        )
         join = " join blobs b on b.hash = e.hash" if with_data else ""
         sql = (
             f"select {columns} from evidence e{join} where e.valid_from <= ? and (e.valid_to is null or e.valid_to > ?)"
@@ -478,6 +488,7 @@ class Store:
             sql += " and e.kind = ?"
             params.append(kind)
         for row in self.db.query(sql + " order by e.kind, e.item_id", params):
+            row["unknown"] = json.loads(row["unknown"]) if row["unknown"] else {}
             if with_data:
                 row["data"] = json.loads(row["data"])
             yield row

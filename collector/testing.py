@@ -49,5 +49,5 @@ def evaluate_connector_checks(
         if isinstance(record, CollectionError):
             errors.setdefault(record.kind, []).append(record)
         else:
-            items.setdefault(record.kind, []).append(SnapshotItem(record.id, record.data))
+            items.setdefault(record.kind, []).append(SnapshotItem(record.id, record.data, unknown=record.unknown))
     return evaluate_checks(checks.for_connectors([connector.name]), items, errors, now or datetime.now(UTC))

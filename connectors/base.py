@@ -60,26 +60,41 @@ class EvidenceKind:
 
 @dataclass
 class EvidenceItem:
-    """One resource's facts, as the provider returned them (raw fields kept), plus where it came from."""
+    """One resource's facts, as the provider returned them (raw fields kept), plus where it came from.
+
+    ``unknown`` maps each top-level field that could not be read to the reason (a detail call that
+    answered 500, a permission denial). Such a field is left out of ``data``: ``null`` is a fact in
+    many kinds ("no protection", "no password policy") and must never stand for "could not read". The
+    evaluator turns every check that reads an unknown field into ``error`` for this item before any
+    expression runs, whatever the expression would have said.
+    """
 
     kind: str
     id: str
     data: dict[str, Any]
     collected_at: datetime | None = None  # set by the engine when the connector leaves it empty
+    unknown: dict[str, str] = field(default_factory=dict)
+
+    def mark_unknown(self, name: str, reason: str) -> None:
+        """Record that top-level field ``name`` could not be read, and drop any value it had."""
+        self.data.pop(name, None)
+        self.unknown[name] = reason
 
 
 @dataclass(frozen=True)
 class CollectionError:
     """Something one evidence kind could not collect; ``kind`` must be one the connector declares.
 
-    ``fields`` names the top-level fields of that kind's items the failure left unknown (for example a
-    detail call joined onto its parent, recorded as null). Only checks that read one of those fields
-    become ``error``; ``None`` means the whole kind is in doubt (a list that could not be read).
+    ``fields`` names the top-level fields of that kind's items the failure left unknown (a detail call
+    joined onto its parent) and ``items`` the ids of the items concerned; those items also carry the
+    fields in :attr:`EvidenceItem.unknown`. Only checks that read one of those fields become ``error``;
+    ``fields=None`` means the whole kind is in doubt (a list that could not be read).
     """
 
     kind: str
     message: str
     fields: tuple[str, ...] | None = None
+    items: tuple[str, ...] = ()
 
 
 class ConnectorError(Exception):
@@ -159,6 +174,11 @@ class Connector(ABC, Generic[SettingsT]):
     settings_model: ClassVar[type[ConnectorSettings]]
     evidence_kinds: ClassVar[tuple[EvidenceKind, ...]]
     permissions: ClassVar[tuple[str, ...]]  # least privilege, human readable; docs/<name>.md has details
+    # Environment variables the SDK's credential chain reads whose *values* are secrets, and those that
+    # name files holding secrets (a key file, a certificate). Their values are masked in everything
+    # Annexa prints or stores, SDK exception text included.
+    secret_env: ClassVar[tuple[str, ...]] = ()
+    secret_file_env: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, settings: SettingsT, context: CollectContext) -> None:
         self.settings: SettingsT = settings

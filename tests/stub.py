@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 Response = tuple[int, dict[str, Any], Any]
+HANG = -1  # a fault status: answer nothing (see Stub.hang)
 Handler = Callable[..., Any]
 
 
@@ -54,6 +55,7 @@ class Stub:
     log: list[Request] = field(default_factory=list)
     base_url: str = ""
     lock: threading.Lock = field(default_factory=threading.Lock)
+    released: threading.Event = field(default_factory=threading.Event)  # set on stop: hanging requests end
 
     def route(self, method: str, pattern: str, handler: Handler) -> Stub:
         """handler(req, **named_groups) returns (status, headers, body) or a JSON-able body (200)."""
@@ -71,6 +73,11 @@ class Stub:
     ) -> None:
         """The next ``times`` requests matching method and path get ``status`` instead."""
         self.faults.append(Fault(method, re.compile(pattern + r"$"), times, status, headers or {}, body))
+
+    def hang(self, method: str, pattern: str, seconds: float = 10.0, times: int = 1_000_000) -> None:
+        """The next ``times`` matching requests get no answer for ``seconds``, then a closed connection:
+        what a client with a shorter read timeout sees as a timeout."""
+        self.faults.append(Fault(method, re.compile(pattern + r"$"), times, HANG, {"seconds": seconds}, None))
 
     def count(self, method: str | None = None, pattern: str | None = None) -> int:
         rx = re.compile(pattern + r"$") if pattern else None
@@ -119,7 +126,12 @@ class Stub:
                     body=self.rfile.read(length) if length else b"",
                     base_url=stub.base_url,
                 )
-                self._send(*stub._dispatch(req))
+                status, headers, body = stub._dispatch(req)
+                if status == HANG:
+                    stub.released.wait(float(headers["seconds"]))
+                    self.close_connection = True
+                    return
+                self._send(status, headers, body)
 
             def _send(self, status: int, headers: dict[str, Any], body: Any) -> None:
                 if not isinstance(body, bytes | str):
@@ -149,6 +161,7 @@ class Stub:
         return self.base_url
 
     def stop(self) -> None:
+        self.released.set()
         self.server.shutdown()
         self.server.server_close()
 
