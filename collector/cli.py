@@ -15,13 +15,21 @@ from typing import Any
 import click
 
 from . import __version__
-from .exit_codes import BUSY, COLLECTION_FAILED, FAIL_ON, OK, USAGE
+from .exit_codes import BUSY, COLLECTION_FAILED, FAIL_ON, OK, USAGE, VERIFY_FAILED
+from .redact import redact
 
 PROG = "annexa"
 
 
 config_option = click.option(
     "-c", "--config", "config", metavar="PATH", help="Configuration file (default: $ANNEXA_CONFIG, else ./annexa.yaml)."
+)
+
+
+follow_symlinks_option = click.option(
+    "--follow-symlinks",
+    is_flag=True,
+    help="Write through an output path that is a symbolic link (refused by default).",
 )
 
 
@@ -57,22 +65,44 @@ def _settings(config: str | None) -> Any:
 @click.option("--fail-on", type=click.Choice(["fail"]), help="Exit 3 when any control fails.")
 @click.option("--no-wait", is_flag=True, help="Exit 4 instead of waiting when another run holds the store.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
+@follow_symlinks_option
 def run(
-    config: str | None, only: tuple[str, ...], report_dir: Path | None, fail_on: str | None, no_wait: bool, quiet: bool
+    config: str | None,
+    only: tuple[str, ...],
+    report_dir: Path | None,
+    fail_on: str | None,
+    no_wait: bool,
+    quiet: bool,
+    follow_symlinks: bool,
 ) -> None:
-    """Collect evidence with every configured connector, evaluate every check, store the snapshot."""
+    """Collect evidence with every configured connector, evaluate every check, store the snapshot.
+
+    Exit status: 0 all collected; 1 a connector or evidence kind failed to collect, the run could not
+    be published (it is recorded failed), or its reports could not be written (the run is stored);
+    2 bad configuration or options (nothing written); 3 --fail-on holds; 4 the store is busy (--no-wait).
+    """
     from .operations import perform_run
 
     settings = _settings(config)
-    result = perform_run(settings, only=list(only), wait=not no_wait, quiet=quiet, report_dir=report_dir)
+    result = perform_run(
+        settings,
+        only=list(only),
+        wait=not no_wait,
+        quiet=quiet,
+        report_dir=report_dir,
+        follow_symlinks=follow_symlinks,
+    )
     _print_run_summary(result)
+    if result.report_error:
+        click.echo(f"{PROG}: error: {redact(result.report_error)}", err=True)
     sys.exit(run_exit_code(result, fail_on))
 
 
 def run_exit_code(result: Any, fail_on: str | None) -> int:
     if fail_on == "fail" and result.failing_controls:
         return FAIL_ON
-    return COLLECTION_FAILED if result.collection_failed else OK
+    failed = result.collection_failed or bool(getattr(result, "report_error", None))
+    return COLLECTION_FAILED if failed else OK
 
 
 def _print_run_summary(result: Any) -> None:
@@ -94,22 +124,27 @@ def _print_run_summary(result: Any) -> None:
 @config_option
 @click.option("--run", "run_ref", metavar="ID", help="Run id, `latest` or `previous` (default: latest).")
 @format_option(("md", "html", "json", "csv"), "md")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to FILE, not stdout.")
-def report(config: str | None, run_ref: str | None, fmt: str, output: Path | None) -> None:
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="Write to FILE, not stdout.")
+@follow_symlinks_option
+def report(config: str | None, run_ref: str | None, fmt: str, output: Path | None, follow_symlinks: bool) -> None:
     """The gap report of a run: per Annex A control pass, fail, not assessed, manual or excluded."""
     from .operations import open_store_for_reading, report_text
+    from .outputs import check_destination
 
+    if output is not None:
+        check_destination(output, follow_symlinks=follow_symlinks)  # before reading anything
     with open_store_for_reading(config) as store:
         text = report_text(store, run_ref, fmt)
-    _emit(text, output)
+    _emit(text, output, follow_symlinks)
 
 
-def _emit(text: str, output: Path | None) -> None:
+def _emit(text: str, output: Path | None, follow_symlinks: bool = False) -> None:
+    from .outputs import write_text
+
     if output is None:
         click.echo(text, nl=False)
         return
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(text, encoding="utf-8")
+    write_text(output, text, follow_symlinks=follow_symlinks)
     click.echo(f"wrote {output}", err=True)
 
 
@@ -247,11 +282,30 @@ def diff(config: str | None, from_ref: str | None, to_ref: str | None, fmt: str,
     metavar="HOURS",
     help="Healthy when the latest complete or partial run finished less than HOURS ago.",
 )
-def health(config: str | None, max_age: float) -> None:
-    """Exit 0 when a recent run finished, else 1 with the reason (for container health checks)."""
+@click.option(
+    "--require",
+    type=click.Choice(["complete", "partial"]),
+    default="partial",
+    show_default=True,
+    help="complete: unhealthy unless every connector collected everything.",
+)
+@click.option(
+    "--max-skew",
+    type=float,
+    default=300.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="Unhealthy when the run's finish time is further than this in the future of this host's clock.",
+)
+def health(config: str | None, max_age: float, require: str, max_skew: float) -> None:
+    """Exit 0 when a recent run finished, else 1 with the reason (for container health checks).
+
+    Unhealthy also when every connector of the latest run failed (expired credentials), when
+    --require complete is given and the run is partial, or when the clocks disagree beyond --max-skew.
+    """
     from .operations import health_status
 
-    healthy, message = health_status(config, max_age)
+    healthy, message = health_status(config, max_age, require, max_skew)
     click.echo(message, err=not healthy)
     sys.exit(OK if healthy else COLLECTION_FAILED)
 
@@ -272,7 +326,40 @@ def schedule(config: str | None, run_now: bool, log_format: str | None) -> None:
     Agent(settings, configure(log_format), run_now=run_now).start()
 
 
+@cli.command("check-store")
+@config_option
+def check_store(config: str | None) -> None:
+    """Run SQLite's full integrity check over the evidence store; exit 5 when it finds damage."""
+    from .operations import open_store_for_reading
+
+    with open_store_for_reading(config) as store:
+        problems = store.integrity_problems()
+        path = store.path
+    if problems:
+        click.echo(f"{PROG}: the evidence store {path} is damaged:", err=True)
+        for problem in problems[:20]:
+            click.echo(f"  - {problem}", err=True)
+        click.echo("  restore a backup (`annexa backup`), or see README: Recovering a damaged store", err=True)
+        sys.exit(VERIFY_FAILED)
+    click.echo(f"{path}: integrity check ok")
+
+
+@cli.command()
+@config_option
+@click.argument("destination", type=click.Path(path_type=Path))
+@click.option("--force", is_flag=True, help="Replace DESTINATION if it exists.")
+def backup(config: str | None, destination: Path, force: bool) -> None:
+    """Write a consistent copy of the evidence store to DESTINATION, safe while a run is writing."""
+    from .operations import backup_store
+
+    written = backup_store(config, destination, force=force)
+    click.echo(f"wrote {written}")
+
+
 def main() -> None:
+    from .redact import install_log_filter
+
+    install_log_filter()
     debug = "--debug" in sys.argv[1:]
     try:
         cli.main(prog_name=PROG, standalone_mode=False)
@@ -287,18 +374,30 @@ def main() -> None:
     except Exception as exc:
         code, message = _classify(exc)
         if debug or code is None:
-            raise
-        click.echo(f"{PROG}: error: {message}", err=True)
+            # Tracebacks carry SDK exception text, which may quote a credential: masked like every line.
+            import traceback
+
+            click.echo(redact("".join(traceback.format_exception(exc))), err=True, nl=False)
+            sys.exit(code if code is not None else 1)
+        click.echo(f"{PROG}: error: {redact(message)}", err=True)
         sys.exit(code)
 
 
 def _classify(exc: Exception) -> tuple[int | None, str]:
+    import sqlite3
+
+    from .operations import RunFailed
+    from .outputs import OutputError
     from .runner import RunInterrupted
-    from .store import NoRunError, StoreBusyError
+    from .store import NoRunError, Store, StoreBusyError, StoreError, damaged
     from .yamlload import InputError
 
-    if isinstance(exc, InputError):
+    if isinstance(exc, RunFailed):
+        return COLLECTION_FAILED, str(exc)
+    if isinstance(exc, InputError | StoreError | OutputError):
         return USAGE, str(exc)
+    if isinstance(exc, sqlite3.DatabaseError) and Store.last_path is not None:
+        return USAGE, str(damaged(Store.last_path, exc))
     if isinstance(exc, StoreBusyError):
         return BUSY, str(exc)
     if isinstance(exc, NoRunError):

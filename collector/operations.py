@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import signal
+import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -12,11 +13,12 @@ from typing import Any
 from .catalog import load_catalogue
 from .config import Settings, config_path, load_settings
 from .mapping import CheckSet, load_checks
+from .outputs import OutputError, check_directory, write_text
 from .progress import make_progress
 from .registry import available_connectors, evidence_kinds, load_connector
 from .report import build_gap_report, render_report
 from .runner import CollectorPlan, RunInterrupted, RunResult, execute_run, plan_for, simulated_plan
-from .store import Store, StoreBusyError
+from .store import Store, StoreBusyError, StoreError, damaged
 from .yamlload import InputError
 
 REPORT_FILES = {"json": "gap-report.json", "md": "gap-report.md", "html": "gap-report.html", "csv": "gap-report.csv"}
@@ -28,6 +30,7 @@ def perform_run(
     wait: bool = True,
     quiet: bool = False,
     report_dir: Path | None = None,
+    follow_symlinks: bool = False,
 ) -> RunResult:
     entries = settings.connectors
     if only:
@@ -53,6 +56,7 @@ def perform_run(
         wait=wait,
         quiet=quiet,
         report_dir=report_dir,
+        follow_symlinks=follow_symlinks,
     )
 
 
@@ -67,7 +71,13 @@ def _run_plans(
     wait: bool,
     quiet: bool,
     report_dir: Path | None,
+    follow_symlinks: bool = False,
 ) -> RunResult:
+    if report_dir is not None:  # a report that cannot be written is refused before the run, not after
+        try:
+            check_directory(report_dir, REPORT_FILES.values(), follow_symlinks=follow_symlinks)
+        except OutputError as exc:
+            raise InputError("--report-dir", None, "", str(exc)) from None
     progress = make_progress(quiet)
     restore = _interrupt_on_sigterm()
     try:
@@ -80,17 +90,27 @@ def _run_plans(
                 except StoreBusyError:
                     progress.message("another run holds the store; waiting for it to finish")
                     store.acquire_lock(wait=True)
-            result = execute_run(
-                store,
-                plans,
-                checks,
-                organization=organization,
-                config_digest=digest,
-                excluded=excluded,
-                progress=progress,
-            )
+            try:
+                result = execute_run(
+                    store,
+                    plans,
+                    checks,
+                    organization=organization,
+                    config_digest=digest,
+                    excluded=excluded,
+                    progress=progress,
+                )
+            except sqlite3.DatabaseError as exc:
+                raise RunFailed(str(damaged(store_path, exc))) from None
+            except StoreError as exc:
+                raise RunFailed(str(exc)) from None
             if report_dir is not None:
-                write_reports(store, result.run_id, report_dir)
+                try:
+                    write_reports(store, result.run_id, report_dir, follow_symlinks=follow_symlinks)
+                except OutputError as exc:
+                    result.report_error = (
+                        f"{exc}; run {result.run_id} is stored: `annexa report --run {result.run_id}` writes it later"
+                    )
     finally:
         restore()
         progress.close()
@@ -113,17 +133,20 @@ def _interrupt_on_sigterm() -> Callable[[], None]:
     return restore
 
 
-def write_reports(store: Store, run_id: str, directory: Path) -> list[Path]:
-    directory.mkdir(parents=True, exist_ok=True)
+def write_reports(store: Store, run_id: str, directory: Path, *, follow_symlinks: bool = False) -> list[Path]:
     run = store.resolve_run(run_id)
     report = build_gap_report(store, run)
     history = store.runs(include_unpublished=False)
     written = []
     for fmt, name in REPORT_FILES.items():
         path = directory / name
-        path.write_text(render_report(report, fmt, history), encoding="utf-8")
+        write_text(path, render_report(report, fmt, history), follow_symlinks=follow_symlinks)
         written.append(path)
     return written
+
+
+class RunFailed(Exception):
+    """The run could not be published (disk full, the store vanished): it is failed, earlier runs stand."""
 
 
 @contextlib.contextmanager
@@ -245,7 +268,18 @@ def perform_demo(directory: Path, quiet: bool = False) -> tuple[RunResult, list[
 __all__ = ["load_connector", "perform_demo", "perform_run"]
 
 
-def health_status(config: str | None, max_age_hours: float) -> tuple[bool, str]:
+CLOCK_SKEW_TOLERANCE_S = 300.0
+
+
+def health_status(
+    config: str | None, max_age_hours: float, require: str = "partial", skew_tolerance_s: float = CLOCK_SKEW_TOLERANCE_S
+) -> tuple[bool, str]:
+    """Is the latest published run recent, did it collect anything, and is it as complete as required?
+
+    A run whose connectors all errored collected nothing: the container is unhealthy (expired
+    credentials look exactly like that). A finish time in the future means the agent's and this
+    reader's clocks disagree: beyond the tolerance that is reported, not read as a fresh run.
+    """
     from .store import NoRunError
     from .timeutil import parse_iso, utcnow
 
@@ -257,7 +291,46 @@ def health_status(config: str | None, max_age_hours: float) -> tuple[bool, str]:
             run = store.resolve_run("latest")
         except NoRunError:
             return False, "unhealthy: no complete or partial run yet"
-    age = (utcnow() - parse_iso(run["finished_at"])).total_seconds() / 3600
+        connector_runs = store.connector_runs(run["id"])
+    age_s = (utcnow() - parse_iso(run["finished_at"])).total_seconds()
+    if age_s < -skew_tolerance_s:
+        return False, (
+            f"unhealthy: the latest run {run['id']} finished {-age_s / 3600:.1f} h in the future of this clock: "
+            f"the clocks of the agent and this host disagree by more than {skew_tolerance_s:g} s"
+        )
+    if connector_runs and all(c["status"] == "error" for c in connector_runs):
+        first = next((e for c in connector_runs for e in c["errors"]), "no detail")
+        return False, f"unhealthy: every connector failed in the latest run {run['id']} (first error: {first})"
+    if require == "complete" and run["status"] != "complete":
+        failed = ", ".join(c["connector"] for c in connector_runs if c["status"] != "ok")
+        return False, f"unhealthy: the latest run {run['id']} is {run['status']} ({failed} did not collect everything)"
+    age = max(age_s, 0.0) / 3600
     if age >= max_age_hours:
         return False, f"unhealthy: the latest run {run['id']} finished {age:.1f} h ago (limit {max_age_hours:g} h)"
-    return True, f"healthy: run {run['id']} ({run['status']}) finished {age:.1f} h ago"
+    skew = f"; its finish time is {-age_s:.0f} s ahead of this clock" if age_s < 0 else ""
+    return True, f"healthy: run {run['id']} ({run['status']}) finished {age:.1f} h ago{skew}"
+
+
+def backup_store(config: str | None, destination: Path, *, force: bool = False) -> Path:
+    """A consistent copy of the store (SQLite's online backup), written beside DESTINATION then renamed."""
+    import os
+    import tempfile
+
+    from .outputs import check_destination
+
+    target = check_destination(destination)
+    if target.exists() and not force:
+        raise InputError(destination, None, "", "already exists (pass --force to replace it)")
+    with open_store_for_reading(config) as store:
+        if target.resolve() == store.path.resolve():
+            raise InputError(destination, None, "", "is the store itself; choose another path")
+        fd, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        os.close(fd)
+        try:
+            store.backup(Path(temporary))
+            os.replace(temporary, target)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+            raise
+    return target

@@ -79,6 +79,7 @@ class RunResult:
     checks: dict[str, CheckResult]
     controls: list[ControlResult]
     summary: dict[str, Any]
+    report_error: str | None = None  # the run is stored, but --report-dir could not be written
 
     @property
     def collection_failed(self) -> bool:

@@ -15,6 +15,7 @@ time is enforced by an OS file lock beside the database, released by the OS if t
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import json
@@ -23,7 +24,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, ClassVar, TextIO
 
 from sqlite_utils import Database, Migrations
 
@@ -31,6 +32,13 @@ from .timeutil import iso, utcnow
 
 BUSY_TIMEOUT_MS = 60_000
 PUBLISHED = ("complete", "partial")
+# The store's mark (PRAGMA application_id, "ANXA"): a file without it is another program's database.
+APPLICATION_ID = 0x414E5841
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+RECOVERY_HINT = (
+    "restore the latest backup (`annexa backup`), or salvage it with `sqlite3 FILE .recover` "
+    "(README: Recovering a damaged store)"
+)
 
 migrations = Migrations("annexa")
 
@@ -138,6 +146,13 @@ def m002_unknown_facts(db: Database) -> None:
     db.table("evidence").add_column("unknown", str)
 
 
+SCHEMA_VERSION = len(migrations._migrations)  # PRAGMA user_version of a store this release wrote
+
+
+class StoreError(Exception):
+    """The store cannot be used as asked (not a database, foreign, newer, damaged, vanished): one line."""
+
+
 class StoreBusyError(Exception):
     """Another process holds the store's write lock and this one was asked not to wait."""
 
@@ -209,29 +224,171 @@ class Publication:
     state: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
-def _connect(path: Path) -> Database:
-    conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
+def _connect(path: Path, *, readonly: bool = False) -> Database:
+    if readonly:
+        # A WAL database in a read-only directory cannot create its -shm file: ``immutable`` reads it
+        # without one, which is safe because nobody can write there either.
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False)
+        try:
+            conn.execute("select count(*) from sqlite_master").fetchone()
+        except sqlite3.OperationalError:
+            conn.close()
+            conn = sqlite3.connect(f"{path.resolve().as_uri()}?immutable=1", uri=True, check_same_thread=False)
+    else:
+        conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     return Database(conn)
+
+
+def inspect_file(path: Path) -> tuple[int, int] | None:
+    """(application_id, user_version) from the file's header, read without SQLite; None for a new store.
+
+    Reading the header ourselves means a foreign or damaged file is refused before SQLite touches it
+    (SQLite would happily add tables to another program's database, or switch it to WAL).
+    """
+    if path.is_dir():
+        raise StoreError(f"the store path {path} is a directory: set `store:` to a file, e.g. {path / 'annexa.db'}")
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as handle:
+            header = handle.read(100)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise StoreError(f"cannot read the evidence store {path}: {exc.strerror}") from None
+    if size == 0:
+        return None
+    if len(header) < 100 or not header.startswith(_SQLITE_MAGIC):
+        raise StoreError(
+            f"{path} is not an Annexa evidence store: file is not a database (its header is damaged or it is "
+            f"another kind of file); {RECOVERY_HINT}"
+        )
+    page_size = int.from_bytes(header[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    pages = int.from_bytes(header[28:32], "big")
+    header_size_valid = header[92:96] == header[24:28]
+    wal = path.with_name(path.name + "-wal")
+    if header_size_valid and pages and size < pages * page_size and not wal.exists():
+        raise StoreError(
+            f"the evidence store {path} is truncated ({size} of {pages * page_size} bytes); {RECOVERY_HINT}"
+        )
+    return int.from_bytes(header[68:72], "big"), int.from_bytes(header[60:64], "big")
+
+
+def _check_mark(path: Path, db: Database, mark: tuple[int, int] | None) -> None:
+    """Refuse a foreign database or one written by a newer Annexa; a store from before the mark passes."""
+    if mark is None:
+        return
+    application_id, user_version = mark
+    if application_id == APPLICATION_ID:
+        if user_version > SCHEMA_VERSION:
+            raise _newer(path, f"schema {user_version}; this release knows {SCHEMA_VERSION}")
+    elif application_id != 0:
+        raise _foreign(path)
+    else:
+        tables = {r[0] for r in db.execute("select name from sqlite_master where type = 'table'")}
+        if tables and not _applied_migrations(db):
+            raise _foreign(path)
+    known = {m.name for m in migrations._migrations}
+    unknown = sorted(set(_applied_migrations(db)) - known)
+    if unknown:
+        raise _newer(path, f"migration {unknown[0]} is unknown to this release")
+
+
+def _applied_migrations(db: Database) -> list[str]:
+    if not db.table(Migrations.migrations_table).exists():
+        return []
+    rows = db.execute(f"select name from {Migrations.migrations_table} where migration_set = ?", [migrations.name])
+    return [r[0] for r in rows]
+
+
+def _writable(path: Path) -> bool:
+    """Can this process write the store (and the -wal/-shm files beside it)?"""
+    directory = path.parent if path.parent != Path("") else Path(".")
+    if path.exists() and not os.access(path, os.W_OK):
+        return False
+    return os.access(directory, os.W_OK) if directory.exists() else True
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
+
+
+def damaged(path: Path, exc: sqlite3.DatabaseError) -> StoreError:
+    """One line for an SQLite failure on the store, saying what it means for the user's data."""
+    text = str(exc)
+    if "full" in text:
+        return StoreError(
+            f"the disk holding the evidence store {path} is full ({text}); this run was not published and "
+            "earlier runs are unchanged: free some space and run again"
+        )
+    if "readonly" in text or "read-only" in text:
+        return StoreError(f"the evidence store {path} is read-only ({text}): runs need write access")
+    if "not a database" in text or "malformed" in text or "corrupt" in text:
+        return StoreError(f"the evidence store {path} is damaged ({text}); {RECOVERY_HINT}")
+    return StoreError(f"the evidence store {path} could not be used ({text}); {RECOVERY_HINT}")
+
+
+def _foreign(path: Path) -> StoreError:
+    return StoreError(
+        f"{path} is an SQLite database of another program, not an Annexa evidence store; it was not modified "
+        "(point `store:` at a new file)"
+    )
+
+
+def _newer(path: Path, detail: str) -> StoreError:
+    return StoreError(
+        f"the evidence store {path} was written by a newer version of Annexa ({detail}); it was not modified: "
+        "upgrade Annexa to read or write it"
+    )
 
 
 class Store:
     """Read access for everyone; write access (``begin_run`` … ``publish``) under the write lock."""
 
+    last_path: ClassVar[Path | None] = None  # for one-line messages about SQLite errors met while reading
+
     def __init__(self, path: Path, *, create: bool = False) -> None:
         self.path = path
-        if not create and not path.exists():
+        Store.last_path = path
+        mark = inspect_file(path)
+        if not create and mark is None:
             raise NoRunError(f"no evidence store at {path} yet: run `annexa run` first")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = _connect(path)
+        self.readonly = not create and not _writable(path)
+        if create:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(f"cannot create the directory of the evidence store {path}: {exc.strerror}") from None
+            if not _writable(path):
+                raise StoreError(f"the evidence store {path} is not writable (read-only file or file system)")
         self._lock_file: TextIO | None = None
+        try:
+            self.db = _connect(path, readonly=self.readonly)
+            _check_mark(path, self.db, mark)
+        except sqlite3.DatabaseError as exc:
+            raise damaged(path, exc) from None
+        except StoreError:
+            self.db.close()
+            raise
+        self._identity = _identity(path)
         if not create and not self.db.table("runs").exists():
             self.db.close()
             raise NoRunError(f"the evidence store at {path} has no runs yet: run `annexa run` first")
+        self._has_unknown = "unknown" in self.db.table("evidence").columns_dict if not create else True
 
     def close(self) -> None:
         self.release_lock()
         self.db.close()
+
+    @property
+    def seq_of_latest(self) -> int:
+        row = self.db.execute("select coalesce(max(seq), 0) from runs").fetchone()
+        return int(row[0])
 
     def __enter__(self) -> Store:
         return self
@@ -250,11 +407,25 @@ class Store:
             handle.close()
             raise StoreBusyError(f"another annexa run is writing to {self.path}; try again later") from None
         self._lock_file = handle
-        # Schema changes happen only under the write lock, so two new processes never race on them.
-        if self.db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-            self.db.enable_wal()
-        migrations.apply(self.db)
-        self._fail_abandoned_runs()
+        try:
+            # A damaged store is refused before this run writes into it (readers report what they hit).
+            problem = self.db.execute("PRAGMA quick_check(1)").fetchone()[0]
+            if problem != "ok":
+                raise StoreError(f"the evidence store {self.path} is damaged ({problem}); {RECOVERY_HINT}")
+            # Schema changes happen only under the write lock, so two new processes never race on them.
+            if self.db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                self.db.enable_wal()
+            migrations.apply(self.db)
+            self.db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            self._has_unknown = True
+            self._fail_abandoned_runs()
+        except sqlite3.DatabaseError as exc:
+            self.release_lock()
+            raise damaged(self.path, exc) from None
+        except StoreError:
+            self.release_lock()
+            raise
 
     def release_lock(self) -> None:
         if self._lock_file is not None:
@@ -309,10 +480,13 @@ class Store:
             self.db.conn.executemany("insert or ignore into blobs (hash, data) values (?, ?)", list(bodies))
 
     def fail_run(self, run_id: str, error: str) -> None:
-        self.db.execute(
-            "update runs set status = 'failed', finished_at = ?, error = ? where id = ? and status = 'running'",
-            [iso(utcnow()), error, run_id],
-        )
+        """Record the run failed; best effort, because the failure may be the store itself (disk full).
+        A run left ``running`` is shown as interrupted and marked failed by the next writer."""
+        with contextlib.suppress(sqlite3.DatabaseError):
+            self.db.execute(
+                "update runs set status = 'failed', finished_at = ?, error = ? where id = ? and status = 'running'",
+                [iso(utcnow()), error, run_id],
+            )
 
     def publish(self, run_id: str, pub: Publication) -> int:
         """Make the run visible: sequence number, intervals, results and state in one transaction."""
@@ -366,6 +540,10 @@ class Store:
                 "update runs set seq = ?, status = ?, finished_at = ?, summary = ? where id = ?",
                 [seq, pub.status, iso(utcnow()), json.dumps(pub.summary), run_id],
             )
+            # SQLite keeps writing to a file that was deleted or replaced under it; publishing there
+            # would print `complete` with nothing saved where the next reader looks.
+            if _identity(self.path) != self._identity:
+                raise StoreError(f"the store at {self.path} disappeared during the run: nothing was published")
         return seq
 
     def _advance_intervals(
@@ -411,12 +589,51 @@ class Store:
         }
 
     def runs(self, include_unpublished: bool = True) -> list[dict[str, Any]]:
+        """Newest first by the order runs began (one writer at a time makes that the publish order too),
+        never by their clocks, which may be skewed."""
         where = "" if include_unpublished else f"where status in {PUBLISHED}"
-        rows = list(self.db.query(f"select * from runs {where} order by started_at desc, rowid desc"))
+        rows = list(self.db.query(f"select * from runs {where} order by rowid desc"))
+        abandoned = any(r["status"] == "running" for r in rows) and not self.writer_active()
         for row in rows:
             _decode_run(row)
+            if abandoned and row["status"] == "running":
+                row["status"] = "interrupted"
+                row["error"] = row["error"] or "interrupted: no process holds the store's write lock"
             row["connector_runs"] = self.connector_runs(row["id"])
         return rows
+
+    def writer_active(self) -> bool:
+        """Does some process hold the write lock now? (A `running` run without one was abandoned.)"""
+        if self._lock_file is not None:
+            return True
+        lock_path = self.path.with_name(self.path.name + ".lock")
+        try:
+            handle = open(lock_path)  # noqa: SIM115 - closed below
+        except OSError:
+            return False
+        try:
+            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        else:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+            return False
+        finally:
+            handle.close()
+
+    def integrity_problems(self, limit: int = 100) -> list[str]:
+        """The full ``PRAGMA integrity_check``: an empty list means every page and index is sound."""
+        rows = [r[0] for r in self.db.execute(f"PRAGMA integrity_check({int(limit)})")]
+        return [] if rows == ["ok"] else rows
+
+    def backup(self, destination: Path) -> None:
+        """A consistent copy through SQLite's online backup API, safe while a run writes."""
+        target = sqlite3.connect(str(destination))
+        try:
+            self.db.conn.backup(target, pages=1024)
+            target.execute("PRAGMA journal_mode = DELETE")  # one self-contained file
+        finally:
+            target.close()
 
     def resolve_run(self, ref: str | None) -> dict[str, Any]:
         """A published run by id, ``latest`` or ``previous`` (None means latest)."""
@@ -476,7 +693,8 @@ class Store:
         yield from self.db.query(sql + " order by check_id, resource", params)
 
     def evidence(self, seq: int, kind: str | None = None, with_data: bool = False) -> Iterator[dict[str, Any]]:
-        columns = "e.kind, e.item_id, e.connector, e.hash, e.collected_at, e.unknown" + (
+        unknown = "e.unknown" if self._has_unknown else "null as unknown"
+        columns = f"e.kind, e.item_id, e.connector, e.hash, e.collected_at, {unknown}" + (
             ", b.data" if with_data else ""
         )
         join = " join blobs b on b.hash = e.hash" if with_data else ""
