@@ -331,10 +331,15 @@ def schedule(config: str | None, run_now: bool, log_format: str | None) -> None:
 def check_store(config: str | None) -> None:
     """Run SQLite's full integrity check over the evidence store; exit 5 when it finds damage."""
     from .operations import open_store_for_reading
+    from .store import StoreDamaged
 
-    with open_store_for_reading(config) as store:
-        problems = store.integrity_problems()
-        path = store.path
+    try:
+        with open_store_for_reading(config) as store:
+            problems = store.integrity_problems()
+            path = store.path
+    except StoreDamaged as exc:
+        click.echo(f"{PROG}: {exc}", err=True)
+        sys.exit(VERIFY_FAILED)
     if problems:
         click.echo(f"{PROG}: the evidence store {path} is damaged:", err=True)
         for problem in problems[:20]:

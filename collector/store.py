@@ -153,6 +153,10 @@ class StoreError(Exception):
     """The store cannot be used as asked (not a database, foreign, newer, damaged, vanished): one line."""
 
 
+class StoreDamaged(StoreError):
+    """The store's file is not a sound SQLite database (garbage, truncated, corrupt pages)."""
+
+
 class StoreBusyError(Exception):
     """Another process holds the store's write lock and this one was asked not to wait."""
 
@@ -240,12 +244,9 @@ def _connect(path: Path, *, readonly: bool = False) -> Database:
     return Database(conn)
 
 
-def inspect_file(path: Path) -> tuple[int, int] | None:
-    """(application_id, user_version) from the file's header, read without SQLite; None for a new store.
-
-    Reading the header ourselves means a foreign or damaged file is refused before SQLite touches it
-    (SQLite would happily add tables to another program's database, or switch it to WAL).
-    """
+def inspect_file(path: Path) -> bool:
+    """Does a store exist at ``path``? Refuses, before SQLite touches it, what cannot be one: a
+    directory, a file that is not SQLite (garbage in the header), a truncated file."""
     if path.is_dir():
         raise StoreError(f"the store path {path} is a directory: set `store:` to a file, e.g. {path / 'annexa.db'}")
     try:
@@ -253,13 +254,13 @@ def inspect_file(path: Path) -> tuple[int, int] | None:
         with path.open("rb") as handle:
             header = handle.read(100)
     except FileNotFoundError:
-        return None
+        return False
     except OSError as exc:
         raise StoreError(f"cannot read the evidence store {path}: {exc.strerror}") from None
     if size == 0:
-        return None
+        return False
     if len(header) < 100 or not header.startswith(_SQLITE_MAGIC):
-        raise StoreError(
+        raise StoreDamaged(
             f"{path} is not an Annexa evidence store: file is not a database (its header is damaged or it is "
             f"another kind of file); {RECOVERY_HINT}"
         )
@@ -269,17 +270,20 @@ def inspect_file(path: Path) -> tuple[int, int] | None:
     header_size_valid = header[92:96] == header[24:28]
     wal = path.with_name(path.name + "-wal")
     if header_size_valid and pages and size < pages * page_size and not wal.exists():
-        raise StoreError(
+        raise StoreDamaged(
             f"the evidence store {path} is truncated ({size} of {pages * page_size} bytes); {RECOVERY_HINT}"
         )
-    return int.from_bytes(header[68:72], "big"), int.from_bytes(header[60:64], "big")
+    return True
 
 
-def _check_mark(path: Path, db: Database, mark: tuple[int, int] | None) -> None:
-    """Refuse a foreign database or one written by a newer Annexa; a store from before the mark passes."""
-    if mark is None:
-        return
-    application_id, user_version = mark
+def _check_mark(path: Path, db: Database) -> None:
+    """Refuse a foreign database or one written by a newer Annexa; a store from before the mark passes.
+
+    Read through SQLite's pragmas (reads only): in WAL mode the header on disk may be older than the
+    committed database, so the file's bytes alone cannot tell.
+    """
+    application_id = int(db.execute("PRAGMA application_id").fetchone()[0])
+    user_version = int(db.execute("PRAGMA user_version").fetchone()[0])
     if application_id == APPLICATION_ID:
         if user_version > SCHEMA_VERSION:
             raise _newer(path, f"schema {user_version}; this release knows {SCHEMA_VERSION}")
@@ -329,7 +333,7 @@ def damaged(path: Path, exc: sqlite3.DatabaseError) -> StoreError:
     if "readonly" in text or "read-only" in text:
         return StoreError(f"the evidence store {path} is read-only ({text}): runs need write access")
     if "not a database" in text or "malformed" in text or "corrupt" in text:
-        return StoreError(f"the evidence store {path} is damaged ({text}); {RECOVERY_HINT}")
+        return StoreDamaged(f"the evidence store {path} is damaged ({text}); {RECOVERY_HINT}")
     return StoreError(f"the evidence store {path} could not be used ({text}); {RECOVERY_HINT}")
 
 
@@ -355,8 +359,8 @@ class Store:
     def __init__(self, path: Path, *, create: bool = False) -> None:
         self.path = path
         Store.last_path = path
-        mark = inspect_file(path)
-        if not create and mark is None:
+        exists = inspect_file(path)
+        if not create and not exists:
             raise NoRunError(f"no evidence store at {path} yet: run `annexa run` first")
         self.readonly = not create and not _writable(path)
         if create:
@@ -369,7 +373,7 @@ class Store:
         self._lock_file: TextIO | None = None
         try:
             self.db = _connect(path, readonly=self.readonly)
-            _check_mark(path, self.db, mark)
+            _check_mark(path, self.db)
         except sqlite3.DatabaseError as exc:
             raise damaged(path, exc) from None
         except StoreError:
@@ -411,7 +415,7 @@ class Store:
             # A damaged store is refused before this run writes into it (readers report what they hit).
             problem = self.db.execute("PRAGMA quick_check(1)").fetchone()[0]
             if problem != "ok":
-                raise StoreError(f"the evidence store {self.path} is damaged ({problem}); {RECOVERY_HINT}")
+                raise StoreDamaged(f"the evidence store {self.path} is damaged ({problem}); {RECOVERY_HINT}")
             # Schema changes happen only under the write lock, so two new processes never race on them.
             if self.db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
                 self.db.enable_wal()
@@ -623,7 +627,10 @@ class Store:
 
     def integrity_problems(self, limit: int = 100) -> list[str]:
         """The full ``PRAGMA integrity_check``: an empty list means every page and index is sound."""
-        rows = [r[0] for r in self.db.execute(f"PRAGMA integrity_check({int(limit)})")]
+        try:
+            rows = [r[0] for r in self.db.execute(f"PRAGMA integrity_check({int(limit)})")]
+        except sqlite3.DatabaseError as exc:  # damage bad enough to stop the check itself
+            return [str(exc)]
         return [] if rows == ["ok"] else rows
 
     def backup(self, destination: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
@@ -26,6 +27,11 @@ class FakeSettings(ConnectorSettings):
     crash: bool = False
     delay_s: float = 0.0
     token: SecretStr | None = None
+    # Event-driven pauses for tests: create `started_file`, then wait until `release_file` exists.
+    started_file: str | None = None
+    release_file: str | None = None
+    # item name -> {field: reason}: facts the simulated API could not read
+    unknown: dict[str, dict[str, str]] = {}
 
 
 class FakeConnector(Connector[FakeSettings]):
@@ -42,6 +48,12 @@ class FakeConnector(Connector[FakeSettings]):
         settings = self.settings
         if settings.delay_s:
             time.sleep(settings.delay_s)
+        if settings.started_file:
+            Path(settings.started_file).write_text("started")
+        if settings.release_file:
+            deadline = time.monotonic() + 120
+            while not Path(settings.release_file).exists() and time.monotonic() < deadline:
+                time.sleep(0.02)
         if settings.crash:
             token = settings.token.get_secret_value() if settings.token else ""
             raise ConnectorError(f"simulated crash (token {token} rejected)")
@@ -51,7 +63,12 @@ class FakeConnector(Connector[FakeSettings]):
                 continue
             for row in rows:
                 self.context.count_call()
-                yield EvidenceItem(kind, row["name"], dict(row))
+                item = EvidenceItem(kind, row["name"], dict(row))
+                for name, reason in settings.unknown.get(row["name"], {}).items():
+                    item.mark_unknown(name, reason)
+                if item.unknown:
+                    yield CollectionError(kind, f"{row['name']}: unreadable", tuple(item.unknown), (item.id,))
+                yield item
 
     @classmethod
     def simulated_estate(cls, now: datetime) -> Iterator[EvidenceItem | CollectionError]:
