@@ -14,7 +14,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from engine.support import Project
 
 FAKETIME = shutil.which("faketime")

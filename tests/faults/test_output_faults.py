@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.support import Project
+
 from faults.mounts import fill, tmpfs
 from faults.test_store_faults import USERS, _one_line_error, _runs
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.support import Project
+
 from faults.mounts import fill, read_only_view, tmpfs
 
 USERS = "{users: [{name: alice, mfa: true}, {name: bob, mfa: false}]}"
