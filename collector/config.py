@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from connectors.base import ConnectorSettings
 
+from . import redact
 from .catalog import control_ids
 from .cron import CronError, parse_crontab
 from .mapping import CheckSet, Severity, load_checks
@@ -122,6 +123,8 @@ def load_settings(path: Path) -> Settings:
     except ValidationError as exc:
         raise _pydantic_error(source, exc, ()) from None
 
+    if model.notify is not None:  # a webhook URL is a credential (Slack's carries its token)
+        redact.add([model.notify.webhook_url])
     known = control_ids()
     for control_id in model.soa.excluded:
         if control_id not in known:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 from collections.abc import Iterator
@@ -43,6 +44,8 @@ class FakeConnector(Connector[FakeSettings]):
         EvidenceKind("fake.s3.bucket", "name", "a bucket", {"name": "bucket name", "public": "is public"}),
     )
     permissions = ("fake:Read",)
+    secret_env = ("FAKE_API_SECRET",)
+    secret_file_env = ("FAKE_KEY_FILE",)
 
     def collect(self) -> Iterator[EvidenceItem | CollectionError]:
         settings = self.settings
@@ -56,7 +59,11 @@ class FakeConnector(Connector[FakeSettings]):
                 time.sleep(0.02)
         if settings.crash:
             token = settings.token.get_secret_value() if settings.token else ""
-            raise ConnectorError(f"simulated crash (token {token} rejected)")
+            # Like an SDK quoting its credential back: the config token, the env secret, the key file.
+            echoed = [token, os.environ.get("FAKE_API_SECRET", "")]
+            if os.environ.get("FAKE_KEY_FILE"):
+                echoed.append(Path(os.environ["FAKE_KEY_FILE"]).read_text())
+            raise ConnectorError(f"simulated crash (credentials {' / '.join(echoed)} rejected)")
         for kind, rows in ((f"{self.name}.iam.user", settings.users), (f"{self.name}.s3.bucket", settings.buckets)):
             if kind in settings.fail_kinds:
                 yield CollectionError(kind, f"{kind}: AccessDenied (simulated)")

@@ -96,7 +96,7 @@ def test_crashing_connector_never_passes_and_secret_is_redacted(project: Project
     assert result.code == 1
     report = _report(cli)
     assert report["run"]["connectors"][0]["status"] == "error"
-    assert "simulated crash (token *** rejected)" in report["run"]["connectors"][0]["errors"][0]
+    assert "simulated crash (credentials *** / " in report["run"]["connectors"][0]["errors"][0]
     assert _check(report, "fake.iam.user_mfa_enabled")["status"] == "error"
     assert report["summary"]["pass"] == 0
     for fmt in ("md", "html", "csv", "json"):
