@@ -65,6 +65,7 @@ def _settings(config: str | None) -> Any:
 @click.option("--fail-on", type=click.Choice(["fail"]), help="Exit 3 when any control fails.")
 @click.option("--no-wait", is_flag=True, help="Exit 4 instead of waiting when another run holds the store.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
+@click.option("--no-notify", is_flag=True, help="Do not post to the `notify:` webhook after this run.")
 @follow_symlinks_option
 def run(
     config: str | None,
@@ -73,6 +74,7 @@ def run(
     fail_on: str | None,
     no_wait: bool,
     quiet: bool,
+    no_notify: bool,
     follow_symlinks: bool,
 ) -> None:
     """Collect evidence with every configured connector, evaluate every check, store the snapshot.
@@ -95,7 +97,23 @@ def run(
     _print_run_summary(result)
     if result.report_error:
         click.echo(f"{PROG}: error: {redact(result.report_error)}", err=True)
+    if not no_notify:
+        _notify(settings)
     sys.exit(run_exit_code(result, fail_on))
+
+
+def _notify(settings: Any) -> None:
+    """A failed notification is reported but does not change the run's exit status: the run is stored."""
+    from .notify import notify_latest
+
+    outcome = notify_latest(settings)
+    if outcome is None:
+        return
+    message, details = outcome
+    if message == "notification failed":
+        click.echo(f"{PROG}: warning: notification failed: {redact(details['error'])}", err=True)
+    else:
+        click.echo(f"notification sent (HTTP {details['http_status']}, {details['regressions']} regressions)", err=True)
 
 
 def run_exit_code(result: Any, fail_on: str | None) -> int:

@@ -10,7 +10,7 @@ import urllib.error
 import urllib.request
 from typing import Any
 
-from .config import NotifyConfig
+from .config import NotifyConfig, Settings
 
 
 def build_payload(drift: dict[str, Any], fmt: str) -> dict[str, Any]:
@@ -55,3 +55,30 @@ def post(config: NotifyConfig, payload: dict[str, Any]) -> int:
     except (urllib.error.URLError, TimeoutError) as exc:
         reason = getattr(exc, "reason", exc)
         raise OSError(f"webhook not reachable: {reason}") from None
+
+
+def notify_latest(settings: Settings) -> tuple[str, dict[str, Any]] | None:
+    """Post the drift of the latest run when ``notify:`` is configured and its condition holds.
+
+    Returns what happened, for a log line or a console line: ("notification sent" | "notification
+    failed", details), or None when nothing was due (no notify config, a first run, no regression).
+    Shared by `annexa run` and the agent so that a CronJob running `annexa run` notifies too.
+    """
+    from .drift import compute_drift
+    from .store import NoRunError, Store
+
+    config = settings.model.notify
+    if config is None:
+        return None
+    try:
+        with Store(settings.store_path) as store:
+            drift = compute_drift(store, None, None)
+    except NoRunError:
+        return None  # the first run has nothing to compare with
+    if not should_notify(drift, config):
+        return None
+    try:
+        status = post(config, build_payload(drift, config.format))
+    except OSError as exc:
+        return "notification failed", {"error": str(exc)}
+    return "notification sent", {"http_status": status, "regressions": drift["summary"]["regressions"]}

@@ -27,9 +27,8 @@ from apscheduler.triggers.cron import CronTrigger
 
 from .config import Settings
 from .cron import parse_crontab
-from .drift import compute_drift
 from .logs import log
-from .notify import build_payload, post, should_notify
+from .notify import notify_latest
 from .store import NoRunError, Store, StoreBusyError
 
 STOP_GRACE_SECONDS = 20  # the child gets this long to record its abandoned run before it is killed
@@ -152,7 +151,17 @@ class Agent:
     def run_once(self) -> None:
         if self.stopping.is_set():
             return
-        command = [sys.executable, "-m", "collector", "run", "-c", str(self.settings.file), "--no-wait", "--quiet"]
+        command = [
+            sys.executable,
+            "-m",
+            "collector",
+            "run",
+            "-c",
+            str(self.settings.file),
+            "--no-wait",
+            "--quiet",
+            "--no-notify",
+        ]
         with self.child_lock:
             self.child = subprocess.Popen(
                 command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "NO_COLOR": "1"}
@@ -200,27 +209,11 @@ class Agent:
         )
 
     def _notify(self) -> None:
-        config = self.settings.model.notify
-        if config is None:
-            return
-        try:
-            with Store(self.settings.store_path) as store:
-                drift = compute_drift(store, None, None)
-        except NoRunError:
-            return  # the first run has nothing to compare with
-        if not should_notify(drift, config):
-            return
-        try:
-            status = post(config, build_payload(drift, config.format))
-            log(
-                self.logger,
-                logging.INFO,
-                "notification sent",
-                http_status=status,
-                regressions=drift["summary"]["regressions"],
-            )
-        except OSError as exc:
-            log(self.logger, logging.ERROR, "notification failed", error=str(exc))
+        outcome = notify_latest(self.settings)
+        if outcome is not None:
+            message, details = outcome
+            level = logging.ERROR if message == "notification failed" else logging.INFO
+            log(self.logger, level, message, **details)
 
     def _fail_abandoned_run(self) -> None:
         try:

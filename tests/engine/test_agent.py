@@ -67,24 +67,46 @@ def test_one_run_at_a_time(project: Project, caplog: pytest.LogCaptureFixture) -
     settings = load_settings(project.root / "annexa.yaml")
     running, peak, finished = [0], [0], [0]
     lock = threading.Lock()
+    release, two_done, skipped = threading.Event(), threading.Event(), threading.Event()
+
+    class SkipWatcher(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if "run skipped: the previous run is still going" in record.getMessage():
+                skipped.set()
 
     def slow_job() -> None:
         with lock:
             running[0] += 1
             peak[0] = max(peak[0], running[0])
-        time.sleep(2.2)
+        release.wait(60)  # held until the scheduler has tried, and refused, to start a second one
         with lock:
             running[0] -= 1
             finished[0] += 1
+            if finished[0] == 2:
+                two_done.set()
 
     logger = logging.getLogger("annexa.test-agent")
+    watcher = SkipWatcher()
+    logger.addHandler(watcher)
     agent = Agent(settings, logger, trigger=CronTrigger(second="*"), job=slow_job)
-    threading.Timer(5.5, agent.stop).start()
-    with caplog.at_level(logging.WARNING, logger="annexa.test-agent"):
-        agent.scheduler.start()  # blocks until stop()
-    time.sleep(2.5)  # let the last job finish
+
+    def drive() -> None:
+        assert skipped.wait(60)
+        release.set()
+        assert two_done.wait(60)
+        agent.stop()
+
+    driver = threading.Thread(target=drive, daemon=True)
+    driver.start()
+    try:
+        with caplog.at_level(logging.WARNING, logger="annexa.test-agent"):
+            agent.scheduler.start()  # blocks until stop()
+    finally:
+        release.set()
+        logger.removeHandler(watcher)
+    driver.join(10)
     assert peak[0] == 1
-    assert 2 <= finished[0] <= 3
+    assert finished[0] >= 2
     assert any("run skipped: the previous run is still going" in r.getMessage() for r in caplog.records)
 
 
@@ -171,6 +193,41 @@ def test_scheduled_run_logs_a_json_summary_and_posts_regressions(
     assert url not in " ".join(r.getMessage() + str(getattr(r, "fields", "")) for r in records)
 
 
+def test_annexa_run_notifies_too_unless_told_not_to(project: Project, cli) -> None:
+    """A Kubernetes CronJob runs `annexa run`, not the agent: it must post regressions as well."""
+    received: list[dict] = []
+
+    class Hook(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_port}/hook-secret-path"
+    extra = f'notify: {{webhook_url: "{url}", format: json, on: regression}}\n'
+    try:
+        project.config("{users: [{name: alice, mfa: true}]}", extra=extra)
+        assert cli("run", "-q").code == 0
+        project.config("{users: [{name: alice, mfa: false}]}", extra=extra)
+        skipped = cli("run", "-q", "--no-notify")
+        assert skipped.code == 0 and received == []
+        project.config("{users: [{name: alice, mfa: true}]}", extra=extra)
+        assert cli("run", "-q").code == 0  # fixed again: no regression, nothing posted
+        project.config("{users: [{name: alice, mfa: false}]}", extra=extra)
+        posted = cli("run", "-q")
+    finally:
+        server.shutdown()
+    assert posted.code == 0
+    assert "notification sent (HTTP 200, 2 regressions)" in posted.err
+    assert len(received) == 1 and received[0]["schema"] == "annexa/notification@1"
+    assert url not in posted.out + posted.err
+
+
 def test_drift_between_two_runs(project: Project, cli) -> None:
     project.config(
         "{users: [{name: bob, mfa: false}, {name: carol, mfa: true}], buckets: [{name: logs, public: false}]}"
@@ -225,27 +282,37 @@ def test_health(project: Project, cli) -> None:
     assert old.code == 1 and "h ago (limit 26 h)" in old.err
 
 
-def test_two_concurrent_runs(project: Project, plugin_env: dict) -> None:
-    project.config("{delay_s: 8, users: [{name: a, mfa: true}]}")
+def test_two_concurrent_runs(project: Project, plugin_env: dict, tmp_path: Path) -> None:
+    started, release = tmp_path / "started", tmp_path / "release"
+    project.config(f"{{users: [{{name: a, mfa: true}}], started_file: '{started}', release_file: '{release}'}}")
     first = annexa_subprocess(["run"], plugin_env, project.root)
-    _wait_for(lambda: _running_runs(project.store) == 1)
-    # while the first run holds the store: a reader works, a run that may not wait refuses
-    reader = annexa_subprocess(["runs", "--format", "json"], plugin_env, project.root)
-    refused = annexa_subprocess(["run", "--no-wait"], plugin_env, project.root)
-    out, err = reader.communicate(timeout=60)
-    assert reader.returncode == 0, err
-    assert json.loads(out)["runs"][0]["status"] == "running"
-    _, err = refused.communicate(timeout=60)
-    assert refused.returncode == 4, err
-    assert "another annexa run is writing" in err
-    waiting = annexa_subprocess(["run"], plugin_env, project.root)
-    _, first_err = first.communicate(timeout=60)
-    _, waiting_err = waiting.communicate(timeout=60)
+    waiting = None
+    try:
+        _wait_for(started.exists, timeout=120)  # the first run holds the lock and is collecting
+        # while the first run holds the store: a reader works, a run that may not wait refuses
+        reader = annexa_subprocess(["runs", "--format", "json"], plugin_env, project.root)
+        refused = annexa_subprocess(["run", "--no-wait"], plugin_env, project.root)
+        out, err = reader.communicate(timeout=120)
+        assert reader.returncode == 0, err
+        assert json.loads(out)["runs"][0]["status"] == "running"
+        _, err = refused.communicate(timeout=120)
+        assert refused.returncode == 4, err
+        assert "another annexa run is writing" in err
+        waiting = annexa_subprocess(["run"], plugin_env, project.root)
+        assert waiting.stderr is not None
+        seen = ""
+        while "waiting for it to finish" not in seen:  # the line it prints when it finds the store busy
+            line = waiting.stderr.readline()
+            assert line, "the second run ended without waiting"
+            seen += line
+    finally:
+        release.write_text("go")
+    _, first_err = first.communicate(timeout=120)
+    _, waiting_err = waiting.communicate(timeout=120)
     assert first.returncode == 0 and waiting.returncode == 0, first_err + waiting_err
-    assert "waiting for it to finish" in waiting_err
     with sqlite3.connect(project.store) as db:
         assert [r[0] for r in db.execute("select status from runs")] == ["complete", "complete"]
-    assert "database is locked" not in first_err + waiting_err
+    assert "database is locked" not in first_err + seen + waiting_err
 
 
 def test_idle_agent_logs_its_next_run_and_stops_on_sigterm(project: Project, plugin_env: dict) -> None:
