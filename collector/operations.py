@@ -104,7 +104,9 @@ def _run_plans(
                 raise RunFailed(str(damaged(store_path, exc))) from None
             except StoreError as exc:
                 raise RunFailed(str(exc)) from None
-            if report_dir is not None:
+            if report_dir is not None and result.status == "failed":
+                result.report_error = f"run {result.run_id} failed, so no reports were written to {report_dir}"
+            elif report_dir is not None:
                 try:
                     write_reports(store, result.run_id, report_dir, follow_symlinks=follow_symlinks)
                 except OutputError as exc:
@@ -287,11 +289,16 @@ def health_status(
     if not settings.store_path.exists():
         return False, f"unhealthy: no evidence store at {settings.store_path} yet (no run has completed)"
     with Store(settings.store_path) as store:
+        finished = [r for r in store.runs() if r["status"] not in ("running", "interrupted")]
         try:
             run = store.resolve_run("latest")
         except NoRunError:
-            return False, "unhealthy: no complete or partial run yet"
-        connector_runs = store.connector_runs(run["id"])
+            run = None
+        connector_runs = store.connector_runs(run["id"]) if run else []
+    if finished and finished[0]["status"] == "failed":
+        return False, f"unhealthy: the latest run {finished[0]['id']} failed: {finished[0]['error']}"
+    if run is None:
+        return False, "unhealthy: no complete or partial run yet"
     age_s = (utcnow() - parse_iso(run["finished_at"])).total_seconds()
     if age_s < -skew_tolerance_s:
         return False, (

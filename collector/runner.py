@@ -157,6 +157,13 @@ def _collect_and_publish(
     controls = evaluate_controls(load_catalogue(), check_results, excluded)
     status = "complete" if all(c.status == "ok" for c in connector_runs) else "partial"
     summary: dict[str, Any] = dict(summarise_statuses(c.status for c in controls))
+    if connector_runs and all(c.status == "error" for c in connector_runs):
+        # Nothing was collected (expired credentials, an unreachable provider): publishing this as a
+        # snapshot would close every earlier item's interval and read as "the estate is empty".
+        first = next((e for c in connector_runs for e in c.errors), "no detail")
+        store.fail_run(run_id, f"no connector collected anything (first error: {first})")
+        progress.message(f"run {run_id} failed: no connector collected anything")
+        return RunResult(run_id, "failed", started, connector_runs, check_results, controls, summary)
     publication = Publication(
         status=status,
         items=[

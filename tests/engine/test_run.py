@@ -91,12 +91,16 @@ def test_exit_3_wins_over_1(project: Project, cli) -> None:
 
 def test_crashing_connector_never_passes_and_secret_is_redacted(project: Project, cli, monkeypatch) -> None:
     monkeypatch.setenv("FAKE_TOKEN", "s3cr3t-token-value")
-    project.config("{crash: true, token: '${FAKE_TOKEN}', users: [{name: alice, mfa: true}]}")
+    project.config(
+        "{crash: true, token: '${FAKE_TOKEN}', users: [{name: alice, mfa: true}]}",
+    )
+    _add_other_connector(project)  # one connector collects, so the run is published
     result = cli("run")
     assert result.code == 1
     report = _report(cli)
-    assert report["run"]["connectors"][0]["status"] == "error"
-    assert "simulated crash (credentials *** / " in report["run"]["connectors"][0]["errors"][0]
+    fake = next(c for c in report["run"]["connectors"] if c["name"] == "fake")
+    assert fake["status"] == "error"
+    assert "simulated crash (credentials *** / " in fake["errors"][0]
     assert _check(report, "fake.iam.user_mfa_enabled")["status"] == "error"
     assert report["summary"]["pass"] == 0
     for fmt in ("md", "html", "csv", "json"):
@@ -188,3 +192,10 @@ def test_store_has_no_unpublished_snapshot_after_interrupted_run(project: Projec
     runs = json.loads(cli("runs", "--format", "json").out)["runs"]
     zombie = next(r for r in runs if r["id"] == "zombie")
     assert zombie["status"] == "failed" and zombie["error"].startswith("interrupted")
+
+
+def _add_other_connector(project: Project) -> None:
+    config = project.root / "annexa.yaml"
+    config.write_text(
+        config.read_text().replace("connectors:\n", "connectors:\n  other: {users: [{name: x, mfa: true}]}\n")
+    )

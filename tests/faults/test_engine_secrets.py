@@ -19,7 +19,8 @@ def _store_bytes(root: Path) -> bytes:
 def test_env_and_file_secrets_never_leave_the_process(project: Project, plugin_env: dict, tmp_path: Path) -> None:
     key = tmp_path / "key.pem"
     key.write_text("-----BEGIN PRIVATE KEY-----\n" + "\n".join(KEY_LINES) + "\n-----END PRIVATE KEY-----\n")
-    project.config("{crash: true, token: '${FAKE_TOKEN}'}")
+    config = project.config("{crash: true, token: '${FAKE_TOKEN}'}")
+    config.write_text(config.read_text().replace("connectors:\n", "connectors:\n  other: {users: [{name: x}]}\n"))
     env = {**plugin_env, "FAKE_API_SECRET": ENV_SECRET, "FAKE_KEY_FILE": str(key), "FAKE_TOKEN": TOKEN}
     outputs = []
     for args in (["run", "--report-dir", "reports"], ["--debug", "run"], ["report", "--format", "json"]):

@@ -3,6 +3,7 @@ that), and `--require complete` lets it insist on a complete run."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from engine.support import Project
@@ -13,7 +14,9 @@ def test_health_fails_when_every_connector_errored(project: Project, cli: Any) -
     assert cli("run", "-q").code == 1
     result = cli("health")
     assert result.code == 1
-    assert "every connector failed" in result.err and "simulated crash" in result.err
+    assert "failed: no connector collected anything" in result.err and "simulated crash" in result.err
+    [run] = json.loads(cli("runs", "--format", "json").out)["runs"]
+    assert run["status"] == "failed"  # never published: it would read as an empty estate
 
 
 def test_require_complete(project: Project, cli: Any) -> None:
