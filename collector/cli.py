@@ -261,15 +261,26 @@ def validate(config: str | None) -> None:
     show_default=True,
     help="Where the demo's store and reports go.",
 )
+@click.option("--drift", is_flag=True, help="Apply a scripted change (MFA lost, a bucket made public) for `diff`.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
-def demo(directory: Path, quiet: bool) -> None:
-    """A full run against a built-in simulated estate: no credentials, no network."""
-    from .operations import perform_demo
+def demo(directory: Path, drift: bool, quiet: bool) -> None:
+    """A full run against a built-in simulated estate: no credentials, no network.
 
-    result, written = perform_demo(directory, quiet=quiet)
-    _print_run_summary(result)
-    for path in written:
+    Writes the store, the reports and an annexa.yaml for the store into DIR. Two demos on one day
+    see the same estate; `--drift` changes it so that `annexa diff` shows regressions.
+    """
+    from .demo import next_steps, perform_demo
+
+    outcome = perform_demo(directory, drift=drift, quiet=quiet)
+    _print_run_summary(outcome.run)
+    for change in outcome.drift:
+        click.echo(f"drift: {change}")
+    for path in outcome.written:
         click.echo(f"wrote {path}")
+    click.echo(f"wrote {outcome.config}")
+    click.echo("next:")
+    for step in next_steps(directory, drift):
+        click.echo(f"  {step}")
 
 
 @cli.command()

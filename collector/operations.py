@@ -15,9 +15,9 @@ from .config import Settings, config_path, load_settings
 from .mapping import CheckSet, load_checks
 from .outputs import OutputError, check_directory, write_text
 from .progress import make_progress
-from .registry import available_connectors, evidence_kinds, load_connector
+from .registry import evidence_kinds, load_connector
 from .report import build_gap_report, render_report
-from .runner import CollectorPlan, RunInterrupted, RunResult, execute_run, plan_for, simulated_plan
+from .runner import CollectorPlan, RunInterrupted, RunResult, execute_run, plan_for
 from .store import Store, StoreBusyError, StoreError, damaged
 from .yamlload import InputError
 
@@ -46,7 +46,7 @@ def perform_run(
             settings.file, settings.source.line_of(("connectors",)), "connectors", "no connector is configured"
         )
     plans = [plan_for(load_connector(e.name), e.settings) for e in entries]
-    return _run_plans(
+    return run_plans(
         settings.store_path,
         plans,
         settings.checks,
@@ -60,7 +60,7 @@ def perform_run(
     )
 
 
-def _run_plans(
+def run_plans(
     store_path: Path,
     plans: list[CollectorPlan],
     checks: CheckSet,
@@ -245,29 +245,7 @@ def validate_all(path: Path, explicit: bool) -> str:
     )
 
 
-DEMO_ORGANIZATION = "Demo Corp (simulated estate)"
-DEMO_EXCLUDED = {"A.7.4": "No own premises: data centres are operated by the cloud providers (simulated SoA)"}
-
-
-def perform_demo(directory: Path, quiet: bool = False) -> tuple[RunResult, list[Path]]:
-    connectors = available_connectors()
-    plans = [simulated_plan(cls) for _, cls in sorted(connectors.items())]
-    checks = load_checks(evidence_kinds(connectors))
-    result = _run_plans(
-        directory / "annexa-demo.db",
-        plans,
-        checks,
-        DEMO_ORGANIZATION,
-        "demo",
-        DEMO_EXCLUDED,
-        wait=True,
-        quiet=quiet,
-        report_dir=directory,
-    )
-    return result, [directory / name for name in REPORT_FILES.values()]
-
-
-__all__ = ["load_connector", "perform_demo", "perform_run"]
+__all__ = ["load_connector", "perform_run", "run_plans"]
 
 
 CLOCK_SKEW_TOLERANCE_S = 300.0

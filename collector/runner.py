@@ -103,13 +103,6 @@ def plan_for(cls: type[Connector], settings: ConnectorSettings) -> CollectorPlan
     return CollectorPlan(cls.name, cls.label(settings), cls.kind_names(), collect, values)
 
 
-def simulated_plan(cls: type[Connector]) -> CollectorPlan:
-    def collect(context: CollectContext) -> Iterator[EvidenceItem | CollectionError]:
-        return cls.simulated_estate(context.started_at)
-
-    return CollectorPlan(cls.name, f"{cls.name} (simulated)", cls.kind_names(), collect)
-
-
 def execute_run(
     store: Store,
     plans: list[CollectorPlan],

@@ -29,3 +29,47 @@ def test_demo_runs_every_connector_and_writes_reports(tmp_path: Path) -> None:
     assert "wrote" in result.stdout
     if builtin:
         assert report["summary"]["fail"] > 0 and report["summary"]["pass"] > 0
+
+
+def _annexa(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "collector", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=cwd,
+        env={"PATH": "/usr/bin:/bin", "NO_COLOR": "1", "HOME": str(cwd)},
+    )
+
+
+def test_demo_writes_a_config_the_reading_commands_use_and_drift_shows_regressions(tmp_path: Path) -> None:
+    first = _annexa(["demo", "--dir", "out", "-q"], tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert "annexa runs -c out/annexa.yaml" in first.stdout
+    assert "annexa demo --dir out --drift && annexa diff -c out/annexa.yaml" in first.stdout
+    runs = _annexa(["runs", "-c", "out/annexa.yaml", "--format", "json"], tmp_path)
+    assert runs.returncode == 0, runs.stderr
+    assert len(json.loads(runs.stdout)["runs"]) == 1
+    assert _annexa(["validate", "-c", "out/annexa.yaml"], tmp_path).returncode == 0
+
+    again = _annexa(["demo", "--dir", "out", "-q"], tmp_path)  # the same day: the same estate
+    assert again.returncode == 0, again.stderr
+    same = json.loads(_annexa(["diff", "-c", "out/annexa.yaml", "--format", "json"], tmp_path).stdout)
+    assert same["evidence"] == {"added": [], "removed": [], "changed": []}
+    assert same["findings"] == []
+
+    drifted = _annexa(["demo", "--dir", "out", "-q", "--drift"], tmp_path)
+    assert drifted.returncode == 0, drifted.stderr
+    assert "drift: IAM user alice lost her MFA device" in drifted.stdout
+    diff = _annexa(["diff", "-c", "out/annexa.yaml", "--format", "json", "--fail-on", "regression"], tmp_path)
+    assert diff.returncode == 3
+    regressions = {(f["check"], f["resource"]) for f in json.loads(diff.stdout)["regressions"]["findings"]}
+    assert ("aws.iam.user_mfa_enabled", "arn:aws:iam::111122223333:user/alice") in regressions
+    assert ("aws.s3.bucket_public_access_blocked", "arn:aws:s3:::demo-logs") in regressions
+
+
+def test_demo_drift_into_an_empty_folder_makes_its_own_baseline(tmp_path: Path) -> None:
+    drifted = _annexa(["demo", "--dir", "fresh", "-q", "--drift"], tmp_path)
+    assert drifted.returncode == 0, drifted.stderr
+    diff = json.loads(_annexa(["diff", "-c", "fresh/annexa.yaml", "--format", "json"], tmp_path).stdout)
+    assert diff["summary"]["regressions"] >= 3

@@ -1,0 +1,150 @@
+"""`annexa demo`: every connector's simulated estate through the real runner, store and reports.
+
+The estates are functions of a clock; the demo hands them the start of the current UTC day, so two
+demos on one day see identical evidence and `annexa diff` shows nothing changed. `--drift` applies a
+scripted change on top (an IAM user and an Okta user lose their MFA, a bucket loses its public access
+block) so the diff shows real regressions. The demo also writes an `annexa.yaml` for its store, so the
+reading commands (`runs`, `report`, `diff`, `health`) work on it like on a real one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from connectors.base import CollectContext, CollectionError, Connector, EvidenceItem
+
+from .mapping import load_checks
+from .operations import REPORT_FILES, run_plans
+from .registry import available_connectors, evidence_kinds
+from .runner import CollectorPlan, RunResult
+from .store import Store
+from .timeutil import utcnow
+from .yamlload import InputError
+
+ORGANIZATION = "Demo Corp (simulated estate)"
+EXCLUDED = {"A.7.4": "No own premises: data centres are operated by the cloud providers (simulated SoA)"}
+STORE_NAME = "annexa-demo.db"
+CONFIG_NAME = "annexa.yaml"
+_CONFIG_MARK = "# Written by `annexa demo`"
+
+Mutation = Callable[[dict[str, Any]], None]
+
+
+def _no_mfa_devices(data: dict[str, Any]) -> None:
+    data["mfa_devices"] = []
+
+
+def _no_factors(data: dict[str, Any]) -> None:
+    data["factors"] = []
+
+
+def _public(data: dict[str, Any]) -> None:
+    data["public_access_block"] = dict.fromkeys(
+        ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"), False
+    )
+
+
+# (kind, id) -> what `--drift` changes: each turns a passing finding into a failing one.
+DRIFT: dict[tuple[str, str], tuple[str, Mutation]] = {
+    ("aws.iam.user", "arn:aws:iam::111122223333:user/alice"): ("IAM user alice lost her MFA device", _no_mfa_devices),
+    ("okta.user", "clara@example-gmbh.de"): ("Okta user clara removed her only factor", _no_factors),
+    ("aws.s3.bucket", "arn:aws:s3:::demo-logs"): ("bucket demo-logs lost its public access block", _public),
+}
+
+
+@dataclass
+class DemoResult:
+    run: RunResult
+    written: list[Path]
+    config: Path
+    drift: list[str]
+
+
+def estate_clock(now: datetime) -> datetime:
+    """The simulated estates' clock: the start of the UTC day, so same-day demos are identical."""
+    return now.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def demo_plan(cls: type[Connector], clock: datetime, drift: bool) -> CollectorPlan:
+    def collect(context: CollectContext) -> Iterator[EvidenceItem | CollectionError]:
+        for record in cls.simulated_estate(clock):
+            if drift and isinstance(record, EvidenceItem) and (record.kind, record.id) in DRIFT:
+                DRIFT[(record.kind, record.id)][1](record.data)
+            yield record
+
+    return CollectorPlan(cls.name, f"{cls.name} (simulated)", cls.kind_names(), collect)
+
+
+def perform_demo(directory: Path, *, drift: bool = False, quiet: bool = False) -> DemoResult:
+    if directory.exists() and not directory.is_dir():
+        raise InputError(directory, None, "--dir", "is a file; give a directory for the demo")
+    store_path = directory / STORE_NAME
+    if drift and not _has_runs(store_path):
+        _demo_run(directory, drift=False, quiet=quiet)  # the baseline the drifted run is compared with
+    result = _demo_run(directory, drift=drift, quiet=quiet)
+    config = write_demo_config(directory)
+    changes = [label for label, _ in DRIFT.values()] if drift else []
+    return DemoResult(result, [directory / name for name in REPORT_FILES.values()], config, changes)
+
+
+def _demo_run(directory: Path, *, drift: bool, quiet: bool) -> RunResult:
+    connectors = available_connectors()
+    clock = estate_clock(utcnow())
+    plans = [demo_plan(cls, clock, drift) for _, cls in sorted(connectors.items())]
+    checks = load_checks(evidence_kinds(connectors))
+    return run_plans(
+        directory / STORE_NAME,
+        plans,
+        checks,
+        ORGANIZATION,
+        "demo",
+        EXCLUDED,
+        wait=True,
+        quiet=quiet,
+        report_dir=directory,
+    )
+
+
+def _has_runs(store_path: Path) -> bool:
+    if not store_path.exists():
+        return False
+    with Store(store_path) as store:
+        return any(r["status"] in ("complete", "partial") for r in store.runs())
+
+
+def write_demo_config(directory: Path) -> Path:
+    """An annexa.yaml naming the demo's store, so `annexa runs -c DIR/annexa.yaml` reads it.
+    A file there that the demo did not write is left alone."""
+    path = directory / CONFIG_NAME
+    if path.exists() and not path.read_text(encoding="utf-8", errors="replace").startswith(_CONFIG_MARK):
+        return path
+    excluded = "\n".join(f'    {cid}: "{reason}"' for cid, reason in EXCLUDED.items())
+    path.write_text(
+        f"{_CONFIG_MARK} for its store: the reading commands (runs, report, diff, health) use it.\n"
+        "# It configures no connector; for your own estate, start from `annexa init`.\n"
+        f"organization: {ORGANIZATION}\n"
+        f"store: ./{STORE_NAME}\n"
+        f"soa:\n  excluded:\n{excluded}\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def next_steps(directory: Path, drift: bool) -> list[str]:
+    config = directory / CONFIG_NAME
+    steps = [
+        f"annexa runs -c {config}",
+        f"annexa report -c {config} --format html -o gap-report.html",
+    ]
+    if drift:
+        steps.append(f"annexa diff -c {config}")
+    else:
+        steps.append(f"annexa demo --dir {directory} --drift && annexa diff -c {config}")
+    return steps
+
+
+__all__ = ["ORGANIZATION", "DemoResult", "estate_clock", "next_steps", "perform_demo"]
