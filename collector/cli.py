@@ -355,6 +355,20 @@ def schedule(config: str | None, run_now: bool, log_format: str | None) -> None:
     Agent(settings, configure(log_format), run_now=run_now).start()
 
 
+@cli.command()
+@click.option(
+    "-c", "--config", "config", metavar="PATH", default="annexa.yaml", show_default=True, help="File to write."
+)
+@click.option("--connector", "connectors", multiple=True, metavar="NAME", help="Include this connector (repeatable).")
+@click.option("--organization", default="Example GmbH", show_default=True, help="Shown on the reports.")
+def init(config: str, connectors: tuple[str, ...], organization: str) -> None:
+    """Write a commented starter annexa.yaml (every connector unless --connector is given); never overwrites."""
+    from .init import write_starter
+
+    path = write_starter(Path(config), connectors, organization=organization)
+    click.echo(f"wrote {path}: set the credentials it names, then run `annexa validate -c {path}`")
+
+
 @cli.command("check-store")
 @config_option
 def check_store(config: str | None) -> None:
