@@ -61,7 +61,9 @@ def _settings(config: str | None) -> Any:
 @cli.command()
 @config_option
 @click.option("--only", multiple=True, metavar="NAME", help="Run only this connector (repeatable).")
-@click.option("--report-dir", type=click.Path(file_okay=False, path_type=Path), help="Also write the reports here.")
+@click.option(
+    "--report-dir", type=click.Path(file_okay=False, path_type=Path), metavar="DIR", help="Also write the reports here."
+)
 @click.option("--fail-on", type=click.Choice(["fail"]), help="Exit 3 when any control fails.")
 @click.option("--no-wait", is_flag=True, help="Exit 4 instead of waiting when another run holds the store.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
@@ -77,7 +79,8 @@ def run(
     no_notify: bool,
     follow_symlinks: bool,
 ) -> None:
-    """Collect evidence with every configured connector, evaluate every check, store the snapshot.
+    """One collection run: every configured connector collects concurrently, every check is evaluated, the
+    snapshot is stored; prints the run id and a summary (progress per connector on standard error).
 
     Exit status: 0 all collected; 1 a connector or evidence kind failed to collect, the run could not
     be published (it is recorded failed), or its reports could not be written (the run is stored);
@@ -142,10 +145,11 @@ def _print_run_summary(result: Any) -> None:
 @config_option
 @click.option("--run", "run_ref", metavar="ID", help="Run id, `latest` or `previous` (default: latest).")
 @format_option(("md", "html", "json", "csv"), "md")
-@click.option("-o", "--output", type=click.Path(path_type=Path), help="Write to FILE, not stdout.")
+@click.option("-o", "--output", type=click.Path(path_type=Path), metavar="FILE", help="Write to FILE, not stdout.")
 @follow_symlinks_option
 def report(config: str | None, run_ref: str | None, fmt: str, output: Path | None, follow_symlinks: bool) -> None:
-    """The gap report of a run: per Annex A control pass, fail, not assessed, manual or excluded."""
+    """The gap report of a run (default: the latest complete or partial run): per Annex A control pass,
+    fail, not assessed, manual or excluded."""
     from .operations import open_store_for_reading, report_text
     from .outputs import check_destination
 
@@ -170,7 +174,8 @@ def _emit(text: str, output: Path | None, follow_symlinks: bool = False) -> None
 @config_option
 @format_option(("table", "json"), "table")
 def runs(config: str | None, fmt: str) -> None:
-    """The stored runs, newest first."""
+    """The stored runs, newest first by sequence (whatever the clocks said), failed and interrupted ones
+    included."""
     from .operations import open_store_for_reading, runs_document
 
     with open_store_for_reading(config) as store:
@@ -227,7 +232,7 @@ def _checks_cell(check_ids: list[str]) -> str:
 @config_option
 @format_option(("table", "json"), "table")
 def checks(config: str | None, fmt: str) -> None:
-    """Every check with its connector, evidence kind, severity and controls."""
+    """Every check with its connector, evidence kind, severity, controls and parameters."""
     from .operations import checks_document
 
     document = checks_document(config)
@@ -244,7 +249,8 @@ def checks(config: str | None, fmt: str) -> None:
 @cli.command()
 @config_option
 def validate(config: str | None) -> None:
-    """Validate the configuration and every mapping file; exit 2 on the first error."""
+    """Validate the configuration and every mapping file before anything runs; exit 2 with one line naming
+    file, line and key on the first error."""
     from .config import config_path
     from .operations import validate_all
 
@@ -257,6 +263,7 @@ def validate(config: str | None) -> None:
     "--dir",
     "directory",
     type=click.Path(file_okay=False, path_type=Path),
+    metavar="DIR",
     default=Path("annexa-demo"),
     show_default=True,
     help="Where the demo's store and reports go.",
@@ -264,10 +271,9 @@ def validate(config: str | None) -> None:
 @click.option("--drift", is_flag=True, help="Apply a scripted change (MFA lost, a bucket made public) for `diff`.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
 def demo(directory: Path, drift: bool, quiet: bool) -> None:
-    """A full run against a built-in simulated estate: no credentials, no network.
-
-    Writes the store, the reports and an annexa.yaml for the store into DIR. Two demos on one day
-    see the same estate; `--drift` changes it so that `annexa diff` shows regressions.
+    """A full run against the built-in simulated estate, no credentials, no network: writes the store,
+    `gap-report.{json,md,html,csv}` and an annexa.yaml for the store into DIR. Two demos on one day see
+    the same estate; --drift applies a scripted change so that `annexa diff` shows regressions.
     """
     from .demo import next_steps, perform_demo
 
@@ -290,7 +296,9 @@ def demo(directory: Path, drift: bool, quiet: bool) -> None:
 @format_option(("md", "json"), "md")
 @click.option("--fail-on", type=click.Choice(["regression"]), help="Exit 3 when anything regressed.")
 def diff(config: str | None, from_ref: str | None, to_ref: str | None, fmt: str, fail_on: str | None) -> None:
-    """Drift between two runs: controls, findings and evidence that changed; regressions first."""
+    """Drift between two runs (default: the two latest): controls and findings whose status changed (`absent`
+    for new or removed resources), evidence added, removed and changed with the changed fields; regressions
+    first."""
     from .drift import compute_drift, has_regression, render_drift_markdown
     from .operations import open_store_for_reading
 
@@ -327,10 +335,10 @@ def diff(config: str | None, from_ref: str | None, to_ref: str | None, fmt: str,
     help="Unhealthy when the run's finish time is further than this in the future of this host's clock.",
 )
 def health(config: str | None, max_age: float, require: str, max_skew: float) -> None:
-    """Exit 0 when a recent run finished, else 1 with the reason (for container health checks).
-
-    Unhealthy also when every connector of the latest run failed (expired credentials), when
-    --require complete is given and the run is partial, or when the clocks disagree beyond --max-skew.
+    """For container health checks: status 0 when the latest complete or partial run finished less than
+    --max-age hours ago, else 1 with the reason; also 1 when the latest run failed (no connector collected
+    anything: expired credentials look like that), when --require complete is given and the run is partial,
+    or when its finish time lies more than --max-skew seconds in the future of this host's clock.
     """
     from .operations import health_status
 
@@ -344,7 +352,9 @@ def health(config: str | None, max_age: float, require: str, max_skew: float) ->
 @click.option("--now", "run_now", is_flag=True, help="Also run once at start.")
 @click.option("--log-format", type=click.Choice(["json", "text"]), help="Default: json when not on a terminal.")
 def schedule(config: str | None, run_now: bool, log_format: str | None) -> None:
-    """The long-running agent: `run` on schedule.cron, one run at a time; SIGTERM stops it cleanly."""
+    """The long-running agent: `run` on `schedule.cron`, one run at a time (a run still going when the next
+    is due is skipped and logged); JSON log lines when not on a terminal; SIGTERM or SIGINT stops it within
+    30 s with status 0 and records an abandoned run as failed."""
     from .logs import configure
     from .schedule import Agent
     from .yamlload import InputError
@@ -372,7 +382,7 @@ def init(config: str, connectors: tuple[str, ...], organization: str) -> None:
 @cli.command("check-store")
 @config_option
 def check_store(config: str | None) -> None:
-    """Run SQLite's full integrity check over the evidence store; exit 5 when it finds damage."""
+    """SQLite's full integrity check over the evidence store; exit 5 when it finds damage."""
     from .operations import open_store_for_reading
     from .store import StoreDamaged
 
@@ -397,7 +407,8 @@ def check_store(config: str | None) -> None:
 @click.argument("destination", type=click.Path(path_type=Path))
 @click.option("--force", is_flag=True, help="Replace DESTINATION if it exists.")
 def backup(config: str | None, destination: Path, force: bool) -> None:
-    """Write a consistent copy of the evidence store to DESTINATION, safe while a run is writing."""
+    """A consistent copy of the evidence store through SQLite's online backup API, safe while a run is
+    writing (a cron container need not stop)."""
     from .operations import backup_store
 
     written = backup_store(config, destination, force=force)
