@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from control_mappings import CATALOGUE_FILE
+from control_mappings import CATALOGUE_FILE, CLAUSES_FILE
 
 from .yamlload import load_yaml
 
@@ -54,3 +54,27 @@ def load_catalogue(path: Path = CATALOGUE_FILE) -> tuple[Control, ...]:
 
 def control_ids() -> frozenset[str]:
     return frozenset(c.id for c in load_catalogue())
+
+
+@dataclass(frozen=True)
+class Clause:
+    """One item of the ISMS's mandatory documented information (clauses 4-10)."""
+
+    id: str
+    title: str
+    expected: str
+
+
+@lru_cache(maxsize=2)
+def load_clauses(path: Path = CLAUSES_FILE) -> tuple[Clause, ...]:
+    loaded = load_yaml(path)
+    clauses = []
+    for i, raw in enumerate(loaded.data.get("clauses", [])):
+        if not isinstance(raw, dict) or set(raw) != {"id", "title", "expected"}:
+            raise loaded.error(("clauses", i), "each clause has id, title and expected")
+        clauses.append(Clause(str(raw["id"]), str(raw["title"]), str(raw["expected"])))
+    return tuple(sorted(clauses, key=lambda c: tuple(int(p) for p in c.id.split("."))))
+
+
+def clause_ids() -> frozenset[str]:
+    return frozenset(c.id for c in load_clauses())

@@ -144,7 +144,7 @@ def _print_run_summary(result: Any) -> None:
 @cli.command()
 @config_option
 @click.option("--run", "run_ref", metavar="ID", help="Run id, `latest` or `previous` (default: latest).")
-@format_option(("md", "html", "json", "csv"), "md")
+@format_option(("md", "html", "json", "csv", "pdf"), "md")
 @click.option("-o", "--output", type=click.Path(path_type=Path), metavar="FILE", help="Write to FILE, not stdout.")
 @follow_symlinks_option
 def report(config: str | None, run_ref: str | None, fmt: str, output: Path | None, follow_symlinks: bool) -> None:
@@ -153,6 +153,11 @@ def report(config: str | None, run_ref: str | None, fmt: str, output: Path | Non
     from .operations import open_store_for_reading, report_text
     from .outputs import check_destination
 
+    if fmt == "pdf":  # bytes, through the optional WeasyPrint (annexa[pdf]); never to a terminal
+        from .report.pdf import emit_pdf
+
+        emit_pdf(config, run_ref, output, follow_symlinks)
+        return
     if output is not None:
         check_destination(output, follow_symlinks=follow_symlinks)  # before reading anything
     with open_store_for_reading(config) as store:
@@ -464,3 +469,8 @@ def _classify(exc: Exception) -> tuple[int | None, str]:
     if isinstance(exc, RunInterrupted):
         return 143, "terminated; the unfinished run is recorded as failed"
     return None, str(exc)
+
+
+# Command groups kept in their own modules register themselves on `cli` when imported; imported last,
+# once `cli` exists, so that `collector.cli.cli` always carries every command (the docs tests read it).
+from . import cli_evidence  # noqa: E402, F401

@@ -6,6 +6,7 @@ SoA control ids, check overrides against the loaded checks) before any file is w
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import os
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from connectors.base import ConnectorSettings
 from . import redact
 from .catalog import control_ids
 from .cron import CronError, parse_crontab
+from .manual_evidence import Declared, declared_entries
 from .mapping import CheckSet, Severity, load_checks
 from .registry import UnknownConnectorError, connector_names, evidence_kinds, load_connector
 from .yamlload import InputError, LoadedYaml, load_yaml
@@ -56,6 +58,13 @@ class ScheduleConfig(_Strict):
 
 class SoaConfig(_Strict):
     excluded: dict[str, str] = Field(default_factory=dict)
+    # Reasons for including a control beyond the risks it treats (legal, contractual, business).
+    justifications: dict[str, str] = Field(default_factory=dict)
+
+
+class ReadinessConfig(_Strict):
+    expiring_within_days: int = Field(default=30, ge=0, le=365)  # manual evidence "expiring" window
+    audit_date: dt.date | None = None  # default for `annexa readiness --audit-date`
 
 
 class CheckOverride(_Strict):
@@ -80,6 +89,9 @@ class AnnexaConfig(_Strict):
     checks: dict[str, CheckOverride] = Field(default_factory=dict)
     connectors: dict[str, Any] = Field(default_factory=dict)
     notify: NotifyConfig | None = None
+    manual_evidence: list[Any] | str | None = None  # entries, or a YAML file listing them
+    risks: str | None = None  # the risk register: a YAML or CSV file
+    readiness: ReadinessConfig = Field(default_factory=ReadinessConfig)
 
 
 @dataclass
@@ -100,6 +112,7 @@ class Settings:
     checks: CheckSet
     digest: str
     source: LoadedYaml = field(repr=False)
+    manual: list[Declared] = field(default_factory=list)
 
     @property
     def connector_names(self) -> list[str]:
@@ -138,6 +151,7 @@ def load_settings(path: Path) -> Settings:
             raise source.error(("mappings", i), f"mapping file {file} not found")
     overrides = {k: v.model_dump(exclude_none=True) for k, v in model.checks.items()}
     checks = load_checks(evidence_kinds(), extra_files=extra, overrides=overrides, override_source=source)
+    manual = declared_entries(source, model.manual_evidence, base)
     raw = path.read_bytes()
     return Settings(
         file=path,
@@ -147,6 +161,7 @@ def load_settings(path: Path) -> Settings:
         checks=checks,
         digest=hashlib.sha256(raw).hexdigest(),  # of the file as written: ${VAR} secrets stay out
         source=source,
+        manual=manual,
     )
 
 

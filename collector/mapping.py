@@ -17,7 +17,7 @@ from typing import Any, Literal
 import cel
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from control_mappings import CATALOGUE_FILE, MAPPINGS_DIR
+from control_mappings import CATALOGUES, MAPPINGS_DIR
 
 from .catalog import control_ids
 from .registry import load_failures
@@ -104,7 +104,7 @@ class CheckSet:
 
 
 def builtin_mapping_files() -> list[Path]:
-    return sorted(p for p in MAPPINGS_DIR.glob("*.yaml") if p != CATALOGUE_FILE)
+    return sorted(p for p in MAPPINGS_DIR.glob("*.yaml") if p not in CATALOGUES)
 
 
 def load_checks(

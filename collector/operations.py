@@ -12,6 +12,7 @@ from typing import Any
 
 from .catalog import load_catalogue
 from .config import Settings, config_path, load_settings
+from .manual_evidence import manual_plan
 from .mapping import CheckSet, load_checks
 from .outputs import OutputError, check_directory, write_text
 from .progress import make_progress
@@ -46,6 +47,8 @@ def perform_run(
             settings.file, settings.source.line_of(("connectors",)), "connectors", "no connector is configured"
         )
     plans = [plan_for(load_connector(e.name), e.settings) for e in entries]
+    if (manual := manual_plan(settings.manual)) is not None:
+        plans.append(manual)
     return run_plans(
         settings.store_path,
         plans,
@@ -160,6 +163,18 @@ def open_store_for_reading(config: str | None) -> Iterator[Store]:
         yield store
     finally:
         store.close()
+
+
+@contextlib.contextmanager
+def open_store_for_writing(config: str | None) -> Iterator[tuple[Settings, Store]]:
+    """The store under its write lock (waiting for a run that holds it), for register changes."""
+    settings = load_settings(config_path(config))
+    with Store(settings.store_path, create=True) as store:
+        try:
+            store.acquire_lock(wait=False)
+        except StoreBusyError:
+            store.acquire_lock(wait=True)
+        yield settings, store
 
 
 def report_text(store: Store, run_ref: str | None, fmt: str) -> str:

@@ -57,6 +57,10 @@ class CollectorPlan:
     kinds: frozenset[str]
     collect: CollectFn
     secrets: tuple[str, ...] = ()
+    # Called under the write lock once collection ended (the built-in manual evidence plan copies
+    # declared documents into the store here, from the main thread that owns the connection).
+    after_collect: Callable[[Store], None] | None = None
+    counts_as_connector: bool = True  # False: it alone collecting does not make a run worth publishing
 
 
 @dataclass
@@ -140,6 +144,9 @@ def _collect_and_publish(
     outcomes = _collect_concurrently(store, run_id, started, plans, progress)
     progress.message("storing evidence")
     store.put_blobs((h, text) for o in outcomes for _, text, h in o.items)
+    for plan in plans:
+        if plan.after_collect is not None:
+            plan.after_collect(store)
     for outcome in outcomes:  # the bodies are stored: drop their JSON text before evaluation needs memory
         outcome.items = [(item, "", h) for item, _, h in outcome.items]
 
@@ -150,7 +157,8 @@ def _collect_and_publish(
     controls = evaluate_controls(load_catalogue(), check_results, excluded)
     status = "complete" if all(c.status == "ok" for c in connector_runs) else "partial"
     summary: dict[str, Any] = dict(summarise_statuses(c.status for c in controls))
-    if connector_runs and all(c.status == "error" for c in connector_runs):
+    real = {p.name for p in plans if p.counts_as_connector}
+    if real and all(c.status == "error" for c in connector_runs if c.connector in real):
         # Nothing was collected (expired credentials, an unreachable provider): publishing this as a
         # snapshot would close every earlier item's interval and read as "the estate is empty".
         first = next((e for c in connector_runs for e in c.errors), "no detail")
@@ -298,7 +306,9 @@ def _summarise(
             api_calls += outcome.api_calls
             duration = max(duration, outcome.duration_s)
         crashed = any(o.crashed for _, o in group)
-        all_failed = bool(kinds) and all(k["errors"] for k in kinds.values())
+        # "error" means nothing usable came back: every kind failed and brought no items. A kind that
+        # lost some items (one file, one region) but kept the rest is partial, like the run.
+        all_failed = bool(kinds) and all(k["errors"] and not k["items"] for k in kinds.values())
         status = "error" if crashed or all_failed else ("partial" if errors else "ok")
         records.append(ConnectorRunRecord(name, status, errors, kinds, total, api_calls, duration))
     return records, {k: list(v.values()) for k, v in items_by_kind.items()}, kind_errors

@@ -146,6 +146,38 @@ def m002_unknown_facts(db: Database) -> None:
     db.table("evidence").add_column("unknown", str)
 
 
+@migrations()
+def m003_manual_evidence_register(db: Database) -> None:
+    # The placeholder table of m001 was never written to; the register replaces it.
+    db.table("manual_evidence").drop(ignore=True)
+    # File bytes, content-addressed: the same document registered twice is stored once.
+    db.table("documents").create({"sha256": str, "size": int, "data": bytes}, pk="sha256")
+    db.table("manual_evidence").create(
+        {
+            "id": str,
+            "title": str,
+            "source": str,  # cli | config
+            "location": str,  # the file name as given, or the URL
+            "sha256": str,  # null for a link
+            "size": int,
+            "controls": str,  # JSON lists
+            "clauses": str,
+            "owner": str,
+            "date": str,  # the document's own date (YYYY-MM-DD)
+            "valid_until": str,
+            "review_every": str,  # e.g. 12m
+            "added_at": str,
+            "retired_at": str,
+            "retire_reason": str,
+        },
+        pk="id",
+    )
+    db.table("manual_evidence_history").create(
+        {"evidence_id": str, "at": str, "action": str, "sha256": str, "detail": str}
+    )
+    db.table("manual_evidence_history").create_index(["evidence_id"])
+
+
 SCHEMA_VERSION = len(migrations._migrations)  # PRAGMA user_version of a store this release wrote
 
 
@@ -717,6 +749,62 @@ class Store:
             if with_data:
                 row["data"] = json.loads(row["data"])
             yield row
+
+    # -- the manual evidence register ----------------------------------------------------------------
+
+    def put_document(self, sha256: str, data: bytes) -> bool:
+        """Store a document's bytes under their SHA-256; False when they were stored already."""
+        self._require_lock()
+        with self.db.atomic():
+            cursor = self.db.execute(
+                "insert or ignore into documents (sha256, size, data) values (?, ?, ?)", [sha256, len(data), data]
+            )
+        return cursor.rowcount == 1
+
+    def document(self, sha256: str) -> bytes | None:
+        row = self.db.execute("select data from documents where sha256 = ?", [sha256]).fetchone()
+        return bytes(row[0]) if row else None
+
+    def has_document(self, sha256: str) -> bool:
+        return self.db.execute("select 1 from documents where sha256 = ?", [sha256]).fetchone() is not None
+
+    def next_manual_id(self) -> str:
+        row = self.db.execute("select count(*) from manual_evidence where source = 'cli'").fetchone()
+        return f"ev-{int(row[0]) + 1:04d}"
+
+    def save_manual_evidence(self, record: Mapping[str, Any], action: str, detail: str = "") -> None:
+        """Insert or replace one register entry and append to its history, in one transaction."""
+        self._require_lock()
+        row = _encode(record, ("controls", "clauses"))
+        with self.db.atomic():
+            self.db.table("manual_evidence").upsert(row, pk="id")
+            self.db.table("manual_evidence_history").insert(
+                {
+                    "evidence_id": record["id"],
+                    "at": record.get("retired_at") if action == "retired" else iso(utcnow()),
+                    "action": action,
+                    "sha256": record.get("sha256"),
+                    "detail": detail,
+                }
+            )
+
+    def manual_evidence(self) -> list[dict[str, Any]]:
+        table = self.db.table("manual_evidence")
+        if not table.exists() or "source" not in table.columns_dict:
+            return []  # a store from before the register, opened read-only
+        rows = list(self.db.query("select * from manual_evidence order by id"))
+        for row in rows:
+            row["controls"] = json.loads(row["controls"] or "[]")
+            row["clauses"] = json.loads(row["clauses"] or "[]")
+        return rows
+
+    def manual_history(self, evidence_id: str) -> list[dict[str, Any]]:
+        return list(
+            self.db.query(
+                "select at, action, sha256, detail from manual_evidence_history where evidence_id = ? order by rowid",
+                [evidence_id],
+            )
+        )
 
     def blob(self, hash_: str) -> Any:
         rows = list(self.db.query("select data from blobs where hash = ?", [hash_]))
