@@ -82,7 +82,7 @@ def evidence_list(
 ) -> None:
     """The register's entries with their state (current, expiring, expired, retired)."""
     from .operations import open_store_for_reading
-    from .register import entries, parse_period, select
+    from .register import current_entries, parse_period, select
     from .timeutil import utcnow
 
     today = utcnow().date()
@@ -91,7 +91,7 @@ def evidence_list(
         count, unit = parse_period(expiring, "--expiring")
         within = count * {"d": 1, "w": 7, "m": 30, "y": 365}[unit]
     with open_store_for_reading(config) as store:
-        chosen = select(entries(store), control=control, clause=clause, expiring_within=within, today=today)
+        chosen = select(current_entries(store), control=control, clause=clause, expiring_within=within, today=today)
     if not show_all:
         chosen = [e for e in chosen if not e.retired_at]
     rows = [e.summary(today) for e in chosen]

@@ -89,3 +89,11 @@ def _value(name: str, text: str) -> int:
     if not low <= value <= high:
         raise CronError(f"{value} is outside {low}-{high} in the {name.replace('_', ' ')} field")
     return value
+
+
+def week_minutes(expression: str) -> list[int]:
+    """Minutes of the week (Sunday 00:00 = 0) at which the schedule fires, day of month ignored: enough
+    to tell how far apart its runs are meant to be."""
+    minute, hour, _day, _month, dow = expression.split()
+    days = {d % 7 for d in _expand("day_of_week", dow)}
+    return sorted(d * 1440 + h * 60 + m for d in days for h in _expand("hour", hour) for m in _expand("minute", minute))

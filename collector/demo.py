@@ -4,19 +4,27 @@ The estates are functions of a clock; the demo hands them the start of the curre
 demos on one day see identical evidence and `annexa diff` shows nothing changed. `--drift` applies a
 scripted change on top (an IAM user and an Okta user lose their MFA, a bucket loses its public access
 block) so the diff shows real regressions. The demo also writes an `annexa.yaml` for its store, so the
-reading commands (`runs`, `report`, `diff`, `health`) work on it like on a real one.
+reading commands (`runs`, `report`, `diff`, `health`, `readiness`, `soa`) work on it like on a real one,
+with a small ISMS in git beside it (documents declared under `manual_evidence:`).
+
+A first demo into an empty folder also replays the six days before today (one run a day, before the
+collector's role lost the permissions today's run is denied), so the readiness report has an
+observation window and passing-since dates to show.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from connectors.base import CollectContext, CollectionError, Connector, EvidenceItem
 
+from .config import load_settings
+from .demo_isms import audit_date, manual_evidence_yaml, write_documents
+from .manual_evidence import manual_plan
 from .mapping import load_checks
 from .operations import REPORT_FILES, run_plans
 from .registry import available_connectors, evidence_kinds
@@ -30,6 +38,7 @@ EXCLUDED = {"A.7.4": "No own premises: data centres are operated by the cloud pr
 STORE_NAME = "annexa-demo.db"
 CONFIG_NAME = "annexa.yaml"
 _CONFIG_MARK = "# Written by `annexa demo`"
+BACKFILL_DAYS = 6
 
 Mutation = Callable[[dict[str, Any]], None]
 
@@ -69,9 +78,11 @@ def estate_clock(now: datetime) -> datetime:
     return now.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
-def demo_plan(cls: type[Connector], clock: datetime, drift: bool) -> CollectorPlan:
+def demo_plan(cls: type[Connector], clock: datetime, drift: bool, *, denials: bool = True) -> CollectorPlan:
     def collect(context: CollectContext) -> Iterator[EvidenceItem | CollectionError]:
         for record in cls.simulated_estate(clock):
+            if isinstance(record, CollectionError) and not denials:
+                continue  # the replayed days, before the collector's role lost those permissions
             if drift and isinstance(record, EvidenceItem) and (record.kind, record.id) in DRIFT:
                 DRIFT[(record.kind, record.id)][1](record.data)
             yield record
@@ -82,19 +93,28 @@ def demo_plan(cls: type[Connector], clock: datetime, drift: bool) -> CollectorPl
 def perform_demo(directory: Path, *, drift: bool = False, quiet: bool = False) -> DemoResult:
     if directory.exists() and not directory.is_dir():
         raise InputError(directory, None, "--dir", "is a file; give a directory for the demo")
+    directory.mkdir(parents=True, exist_ok=True)
+    today = estate_clock(utcnow())
+    config = write_demo_config(directory, today)
     store_path = directory / STORE_NAME
-    if drift and not _has_runs(store_path):
-        _demo_run(directory, drift=False, quiet=quiet)  # the baseline the drifted run is compared with
-    result = _demo_run(directory, drift=drift, quiet=quiet)
-    config = write_demo_config(directory)
+    if not _has_runs(store_path):
+        for days_ago in range(BACKFILL_DAYS, 0, -1):
+            _demo_run(directory, config, today - timedelta(days=days_ago), drift=False, quiet=True, replay=True)
+        if drift:
+            _demo_run(directory, config, utcnow(), drift=False, quiet=quiet)  # the baseline to compare with
+    result = _demo_run(directory, config, utcnow(), drift=drift, quiet=quiet)
     changes = [label for label, _ in DRIFT.values()] if drift else []
     return DemoResult(result, [directory / name for name in REPORT_FILES.values()], config, changes)
 
 
-def _demo_run(directory: Path, *, drift: bool, quiet: bool) -> RunResult:
+def _demo_run(
+    directory: Path, config: Path, when: datetime, *, drift: bool, quiet: bool, replay: bool = False
+) -> RunResult:
     connectors = available_connectors()
-    clock = estate_clock(utcnow())
-    plans = [demo_plan(cls, clock, drift) for _, cls in sorted(connectors.items())]
+    clock = estate_clock(when)
+    plans = [demo_plan(cls, clock, drift, denials=not replay) for _, cls in sorted(connectors.items())]
+    if (manual := manual_plan(load_settings(config).manual if config.exists() else [])) is not None:
+        plans.append(manual)
     checks = load_checks(evidence_kinds(connectors))
     return run_plans(
         directory / STORE_NAME,
@@ -105,7 +125,8 @@ def _demo_run(directory: Path, *, drift: bool, quiet: bool) -> RunResult:
         EXCLUDED,
         wait=True,
         quiet=quiet,
-        report_dir=directory,
+        report_dir=None if replay else directory,
+        started_at=clock + timedelta(hours=6) if replay else None,
     )
 
 
@@ -116,19 +137,23 @@ def _has_runs(store_path: Path) -> bool:
         return any(r["status"] in ("complete", "partial") for r in store.runs())
 
 
-def write_demo_config(directory: Path) -> Path:
-    """An annexa.yaml naming the demo's store, so `annexa runs -c DIR/annexa.yaml` reads it.
-    A file there that the demo did not write is left alone."""
+def write_demo_config(directory: Path, today: datetime) -> Path:
+    """An annexa.yaml naming the demo's store and its ISMS documents, so `annexa runs -c DIR/annexa.yaml`
+    and the readiness commands read it. A file there that the demo did not write is left alone."""
     path = directory / CONFIG_NAME
     if path.exists() and not path.read_text(encoding="utf-8", errors="replace").startswith(_CONFIG_MARK):
         return path
+    write_documents(directory)
     excluded = "\n".join(f'    {cid}: "{reason}"' for cid, reason in EXCLUDED.items())
+    day = today.date()
     path.write_text(
         f"{_CONFIG_MARK} for its store: the reading commands (runs, report, diff, health) use it.\n"
         "# It configures no connector; for your own estate, start from `annexa init`.\n"
         f"organization: {ORGANIZATION}\n"
         f"store: ./{STORE_NAME}\n"
-        f"soa:\n  excluded:\n{excluded}\n",
+        f"soa:\n  excluded:\n{excluded}\n"
+        f"readiness:\n  audit_date: {audit_date(day).isoformat()}\n"
+        f"{manual_evidence_yaml(day)}",
         encoding="utf-8",
     )
     return path

@@ -7,6 +7,7 @@ import signal
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -75,6 +76,7 @@ def run_plans(
     quiet: bool,
     report_dir: Path | None,
     follow_symlinks: bool = False,
+    started_at: datetime | None = None,
 ) -> RunResult:
     if report_dir is not None:  # a report that cannot be written is refused before the run, not after
         try:
@@ -102,6 +104,7 @@ def run_plans(
                     config_digest=digest,
                     excluded=excluded,
                     progress=progress,
+                    started_at=started_at,
                 )
             except sqlite3.DatabaseError as exc:
                 raise RunFailed(str(damaged(store_path, exc))) from None

@@ -330,7 +330,7 @@ def entries(store: Store) -> list[Entry]:
 
 
 def find(store: Store, evidence_id: str) -> Entry:
-    for entry in entries(store):
+    for entry in current_entries(store):
         if entry.id == evidence_id:
             return entry
     raise InputError("ID", None, "", f"no manual evidence with id {evidence_id!r} (see `annexa evidence list`)")
@@ -338,6 +338,10 @@ def find(store: Store, evidence_id: str) -> Entry:
 
 def retire(store: Store, evidence_id: str, reason: str) -> Entry:
     entry = find(store, evidence_id)
+    if entry.source == "config":
+        raise InputError(
+            "ID", None, "", f"{evidence_id} is declared under manual_evidence: in annexa.yaml; remove it there"
+        )
     if entry.retired_at:
         raise InputError("ID", None, "", f"{evidence_id} was already retired at {entry.retired_at}")
     if not reason.strip():
@@ -441,3 +445,15 @@ def evidence_state(summaries: Sequence[Mapping[str, Any]]) -> str:
         if state in states:
             return state
     return MISSING
+
+
+def current_entries(store: Store) -> list[Entry]:
+    """The register now: every ``evidence add`` entry, and the ``manual_evidence:`` entries as the latest
+    published run read them (they are only read by runs)."""
+    listed = entries(store)
+    try:
+        latest = store.resolve_run("latest")
+    except LookupError:
+        return listed
+    declared = [e for e in entries_for_run(store, latest) if e.source == "config"]
+    return sorted(listed + declared, key=lambda e: (e.source, e.id))

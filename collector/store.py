@@ -258,6 +258,7 @@ class Publication:
     check_runs: list[CheckRunRecord]
     summary: dict[str, Any]
     state: dict[str, dict[str, Any]] = field(default_factory=dict)
+    finished_at: str | None = None  # default: now; a replayed run (the demo's backfill) gives its own
 
 
 def _connect(path: Path, *, readonly: bool = False) -> Database:
@@ -574,7 +575,7 @@ class Store:
                     )
             self.db.execute(
                 "update runs set seq = ?, status = ?, finished_at = ?, summary = ? where id = ?",
-                [seq, pub.status, iso(utcnow()), json.dumps(pub.summary), run_id],
+                [seq, pub.status, pub.finished_at or iso(utcnow()), json.dumps(pub.summary), run_id],
             )
             # SQLite keeps writing to a file that was deleted or replaced under it; publishing there
             # would print `complete` with nothing saved where the next reader looks.
