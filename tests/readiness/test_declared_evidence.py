@@ -40,7 +40,7 @@ def _manual_items(store: Path) -> dict[str, dict[str, Any]]:
             "select e.item_id, b.data, e.unknown from evidence e join blobs b on b.hash = e.hash "
             "where e.kind = 'annexa.manual_evidence' and e.valid_to is null"
         ).fetchall()
-    return {item_id: {"data": json.loads(data), "unknown": json.loads(unknown or "{}")} for item_id, data, unknown in rows}
+    return {item: {"data": json.loads(data), "unknown": json.loads(unknown or "{}")} for item, data, unknown in rows}
 
 
 def test_each_run_hashes_declared_files_and_stores_their_bytes(cli: Any, declared: Path, project: Project) -> None:

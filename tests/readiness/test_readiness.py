@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from engine.support import Project
 
 from collector.observation import observation_window, schedule_interval
 from collector.store import Store
-from engine.support import Project
 
 ESTATE = "{users: [{name: alice, mfa: true}, {name: bob, mfa: false}], buckets: [{name: logs, public: false}]}"
 ALL_GOOD = "{users: [{name: alice, mfa: true}], buckets: [{name: logs, public: false}]}"
@@ -87,7 +87,8 @@ def test_clauses_lists_every_clause_item_with_its_evidence_state(cli: Any, proje
     audit = tmp_path / "audit.pdf"
     audit.write_bytes(b"internal audit 2026")
     old = (date.today() - timedelta(days=400)).isoformat()
-    assert cli("evidence", "add", str(audit), "--clause", "9.2", "--title", "Internal audit", "-c", str(config)).code == 0
+    added = cli("evidence", "add", str(audit), "--clause", "9.2", "--title", "Internal audit", "-c", str(config))
+    assert added.code == 0
     assert (
         cli("evidence", "add", "--url", "https://x.example/p", "--clause", "5.2", "--title", "Policy",
             "--date", old, "--review-every", "12m", "-c", str(config)).code == 0
