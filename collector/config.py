@@ -24,6 +24,7 @@ from .cron import CronError, parse_crontab
 from .manual_evidence import Declared, declared_entries
 from .mapping import CheckSet, Severity, load_checks
 from .registry import UnknownConnectorError, connector_names, evidence_kinds, load_connector
+from .risks import Register, load_register
 from .yamlload import InputError, LoadedYaml, load_yaml
 
 DEFAULT_CONFIG = "annexa.yaml"
@@ -113,6 +114,7 @@ class Settings:
     digest: str
     source: LoadedYaml = field(repr=False)
     manual: list[Declared] = field(default_factory=list)
+    risks: Register | None = None
 
     @property
     def connector_names(self) -> list[str]:
@@ -142,6 +144,17 @@ def load_settings(path: Path) -> Settings:
     for control_id in model.soa.excluded:
         if control_id not in known:
             raise source.error(("soa", "excluded", control_id), "unknown Annex A control id")
+        if not str(model.soa.excluded[control_id] or "").strip():
+            raise source.error(("soa", "excluded", control_id), "an exclusion needs its reason (the SoA states it)")
+    for control_id, reason in model.soa.justifications.items():
+        if control_id not in known:
+            raise source.error(("soa", "justifications", control_id), "unknown Annex A control id")
+        if not str(reason or "").strip():
+            raise source.error(("soa", "justifications", control_id), "the justification is empty")
+        if control_id in model.soa.excluded:
+            raise source.error(
+                ("soa", "justifications", control_id), "this control is also excluded: give one or the other"
+            )
 
     entries = _connector_entries(source, model)
     base = path.resolve().parent
@@ -152,6 +165,7 @@ def load_settings(path: Path) -> Settings:
     overrides = {k: v.model_dump(exclude_none=True) for k, v in model.checks.items()}
     checks = load_checks(evidence_kinds(), extra_files=extra, overrides=overrides, override_source=source)
     manual = declared_entries(source, model.manual_evidence, base)
+    risks = _risk_register(source, model.risks, base)
     raw = path.read_bytes()
     return Settings(
         file=path,
@@ -162,7 +176,17 @@ def load_settings(path: Path) -> Settings:
         digest=hashlib.sha256(raw).hexdigest(),  # of the file as written: ${VAR} secrets stay out
         source=source,
         manual=manual,
+        risks=risks,
     )
+
+
+def _risk_register(source: LoadedYaml, name: str | None, base: Path) -> Register | None:
+    if name is None:
+        return None
+    file = base / name
+    if not file.exists():
+        raise source.error(("risks",), f"risk register {file} not found")
+    return load_register(file)
 
 
 def _connector_entries(source: LoadedYaml, model: AnnexaConfig) -> list[ConnectorEntry]:

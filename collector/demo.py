@@ -23,11 +23,12 @@ from typing import Any
 from connectors.base import CollectContext, CollectionError, Connector, EvidenceItem
 
 from .config import load_settings
-from .demo_isms import audit_date, manual_evidence_yaml, write_documents
+from .demo_isms import RISK_FILE, audit_date, justifications_yaml, manual_evidence_yaml, write_documents, write_risks
 from .manual_evidence import manual_plan
 from .mapping import load_checks
 from .operations import REPORT_FILES, run_plans
 from .registry import available_connectors, evidence_kinds
+from .risks import isms_plan
 from .runner import CollectorPlan, RunResult
 from .store import Store
 from .timeutil import utcnow
@@ -113,8 +114,10 @@ def _demo_run(
     connectors = available_connectors()
     clock = estate_clock(when)
     plans = [demo_plan(cls, clock, drift, denials=not replay) for _, cls in sorted(connectors.items())]
-    if (manual := manual_plan(load_settings(config).manual if config.exists() else [])) is not None:
-        plans.append(manual)
+    if config.exists():
+        settings = load_settings(config)
+        extra = (manual_plan(settings.manual), isms_plan(settings.risks, settings.model.soa.justifications))
+        plans += [plan for plan in extra if plan is not None]
     checks = load_checks(evidence_kinds(connectors))
     return run_plans(
         directory / STORE_NAME,
@@ -144,6 +147,7 @@ def write_demo_config(directory: Path, today: datetime) -> Path:
     if path.exists() and not path.read_text(encoding="utf-8", errors="replace").startswith(_CONFIG_MARK):
         return path
     write_documents(directory)
+    write_risks(directory, today.date())
     excluded = "\n".join(f'    {cid}: "{reason}"' for cid, reason in EXCLUDED.items())
     day = today.date()
     path.write_text(
@@ -151,7 +155,8 @@ def write_demo_config(directory: Path, today: datetime) -> Path:
         "# It configures no connector; for your own estate, start from `annexa init`.\n"
         f"organization: {ORGANIZATION}\n"
         f"store: ./{STORE_NAME}\n"
-        f"soa:\n  excluded:\n{excluded}\n"
+        f"soa:\n  excluded:\n{excluded}\n{justifications_yaml()}"
+        f"risks: {RISK_FILE}\n"
         f"readiness:\n  audit_date: {audit_date(day).isoformat()}\n"
         f"{manual_evidence_yaml(day)}",
         encoding="utf-8",
@@ -164,6 +169,8 @@ def next_steps(directory: Path, drift: bool) -> list[str]:
     steps = [
         f"annexa runs -c {config}",
         f"annexa report -c {config} --format html -o gap-report.html",
+        f"annexa readiness -c {config} --format html -o readiness.html",
+        f"annexa soa -c {config} -o soa.xlsx",
     ]
     if drift:
         steps.append(f"annexa diff -c {config}")

@@ -81,5 +81,37 @@ def manual_evidence_yaml(day: date) -> str:
     return "\n".join(lines) + "\n"
 
 
+RISKS = (
+    ("R-01", "Account takeover through a stolen password", "CISO", 4, 5, "mitigate", ("A.5.17", "A.8.5")),
+    ("R-02", "Customer data exposed by a public storage bucket", "CTO", 3, 5, "mitigate", ("A.8.3", "A.8.12")),
+    ("R-03", "Unreviewed code change reaches production", "CTO", 3, 4, "mitigate", ("A.8.25", "A.8.32")),
+    ("R-04", "Leaver keeps access to cloud accounts", "HR", 3, 4, "mitigate", ("A.5.18", "A.8.2")),
+    ("R-05", "Incident goes unnoticed for days", "CISO", 2, 5, "mitigate", ("A.8.15", "A.8.16")),
+    ("R-06", "Supplier breach exposes customer data", "COO", 2, 4, "transfer", ("A.5.19", "A.5.20")),
+    ("R-07", "Office burglary: a laptop is stolen", "COO", 2, 2, "accept", ()),
+)  # fmt: skip
+JUSTIFICATIONS = {
+    "A.5.31": "contractual: customer DPAs require legal and regulatory requirements to be identified",
+    "A.5.34": "legal: GDPR applies to the customer data the platform processes",
+}
+RISK_FILE = "isms/risks.yaml"
+
+
+def write_risks(directory: Path, day: date) -> None:
+    lines = ["# The demo's risk register (likelihood and impact on 1-5 scales).", "risks:"]
+    for rid, title, owner, likelihood, impact, treatment, controls in RISKS:
+        lines += [f"  - id: {rid}", f'    title: "{title}"', f"    owner: {owner}"]
+        lines += [f"    likelihood: {likelihood}", f"    impact: {impact}", f"    treatment: {treatment}"]
+        if controls:
+            lines.append(f"    controls: [{', '.join(controls)}]")
+        if treatment == "accept":
+            lines += ["    accepted_by: CEO", f"    accepted_on: {(day - timedelta(days=40)).isoformat()}"]
+    (directory / RISK_FILE).write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def justifications_yaml() -> str:
+    return "  justifications:\n" + "".join(f'    {cid}: "{why}"\n' for cid, why in JUSTIFICATIONS.items())
+
+
 def audit_date(day: date) -> date:
     return day + timedelta(days=AUDIT_IN_DAYS)

@@ -31,6 +31,7 @@ def compute_drift(store: Store, from_ref: str | None, to_ref: str | None) -> dic
             findings.append({"check": key[0], "resource": key[1], "from": before, "to": after})
 
     evidence = _evidence_changes(store, int(from_run["seq"]), int(to_run["seq"]))
+    soa = soa_changes(store, from_run, to_run)
     regressions = {
         "controls": [c for c in controls if c["from"] == "pass"],
         "findings": [f for f in findings if f["to"] == "fail"],
@@ -45,6 +46,7 @@ def compute_drift(store: Store, from_ref: str | None, to_ref: str | None) -> dic
         "controls": controls,
         "findings": findings,
         "evidence": evidence,
+        "soa": soa,
         "regressions": regressions,
         "summary": {
             "regressions": len(regressions["controls"]) + len(regressions["findings"]),
@@ -53,8 +55,22 @@ def compute_drift(store: Store, from_ref: str | None, to_ref: str | None) -> dic
             "evidence_added": len(evidence["added"]),
             "evidence_removed": len(evidence["removed"]),
             "evidence_changed": len(evidence["changed"]),
+            "soa_changed": len(soa),
         },
     }
+
+
+def soa_changes(store: Store, from_run: dict[str, Any], to_run: dict[str, Any]) -> list[dict[str, Any]]:
+    """Controls whose SoA applicability or implementation status differs between the two runs."""
+    from .report import build_gap_report
+    from .soa import soa_document
+
+    def rows(run: dict[str, Any]) -> dict[str, dict[str, Any]]:
+        doc = soa_document(store, run, build_gap_report(store, run))
+        return {r["id"]: {"applicable": r["applicable"], "status": r["status"]} for r in doc["controls"]}
+
+    before, after = rows(from_run), rows(to_run)
+    return [{"id": cid, "from": before[cid], "to": now} for cid, now in after.items() if before.get(cid) != now]
 
 
 def has_regression(drift: dict[str, Any]) -> bool:
@@ -132,6 +148,10 @@ def render_drift_markdown(drift: dict[str, Any]) -> str:
     out += [f"- {c['id']}: {c['from']} → {c['to']}" for c in drift["controls"]] or ["No change."]
     out += ["", "## Findings", ""]
     out += [f"- `{f['check']}` `{f['resource']}`: {f['from']} → {f['to']}" for f in drift["findings"]] or ["No change."]
+    out += ["", "## Statement of Applicability", ""]
+    out += [f"- {c['id']}: {_soa_cell(c['from'])} → {_soa_cell(c['to'])}" for c in drift.get("soa", [])] or [
+        "No change."
+    ]
     out += ["", "## Evidence", ""]
     ev = drift["evidence"]
     out += [f"- added {e['kind']} `{e['id']}`" for e in ev["added"]]
@@ -140,3 +160,7 @@ def render_drift_markdown(drift: dict[str, Any]) -> str:
     if not any(ev.values()):
         out.append("No change.")
     return "\n".join(out) + "\n"
+
+
+def _soa_cell(row: dict[str, Any]) -> str:
+    return row["status"] if row["applicable"] else "excluded"

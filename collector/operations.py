@@ -19,6 +19,7 @@ from .outputs import OutputError, check_directory, write_text
 from .progress import make_progress
 from .registry import evidence_kinds, load_connector
 from .report import build_gap_report, render_report
+from .risks import isms_plan
 from .runner import CollectorPlan, RunInterrupted, RunResult, execute_run, plan_for
 from .store import Store, StoreBusyError, StoreError, damaged
 from .yamlload import InputError
@@ -50,6 +51,8 @@ def perform_run(
     plans = [plan_for(load_connector(e.name), e.settings) for e in entries]
     if (manual := manual_plan(settings.manual)) is not None:
         plans.append(manual)
+    if (isms := isms_plan(settings.risks, settings.model.soa.justifications)) is not None:
+        plans.append(isms)
     return run_plans(
         settings.store_path,
         plans,

@@ -252,8 +252,8 @@ def readiness_document(config: str | None, run_ref: str | None, audit_date: date
     model = settings.model
     with open_store_for_reading(config) as store:
         run = store.resolve_run(run_ref)
-        gap = build_gap_report(store, run)
-        soa_rows, exposed, risk_count = _soa_and_risks(settings, store, run, gap)
+        gap = build_gap_report(store, run, model.readiness.expiring_within_days)
+        soa_rows, exposed, risk_count = _soa_and_risks(store, run, gap)
         inputs = Inputs(
             store=store,
             run=run,
@@ -271,6 +271,13 @@ def readiness_document(config: str | None, run_ref: str | None, audit_date: date
 
 
 def _soa_and_risks(
-    settings: Any, store: Store, run: Mapping[str, Any], gap: Mapping[str, Any]
-) -> tuple[list[dict[str, Any]] | None, list[dict[str, Any]] | None, int | None]:
-    return None, None, None
+    store: Store, run: Mapping[str, Any], gap: Mapping[str, Any]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]] | None, int | None]:
+    """The SoA rows and the exposed risks (None with no register recorded) of the run."""
+    from .soa import risks_for_run, soa_document
+
+    assessed = risks_for_run(store, run, gap)
+    rows = soa_document(store, run, gap)["controls"]
+    if assessed is None:
+        return rows, None, None
+    return rows, [r for r in assessed if r["exposed"]], len(assessed)

@@ -30,11 +30,18 @@ _values: set[str] = set()
 
 
 def add(values: Iterable[str | None]) -> None:
-    """Remember secret values to mask from now on."""
+    """Remember secret values to mask from now on; a multi-line one (a PEM key held in an environment
+    variable) line by line too, as :func:`redact` promises: an SDK may quote one line of it."""
     with _lock:
         for value in values:
             if value and len(value) >= _MIN_LENGTH:
                 _values.add(value)
+                if "\n" in value:
+                    _values.update(
+                        line.strip()
+                        for line in value.splitlines()
+                        if len(line.strip()) >= 16 and not line.startswith("-----")
+                    )
 
 
 def redact(text: str) -> str:

@@ -106,9 +106,14 @@ def dotted(path: Path_) -> str:
 
 
 def load_yaml(file: Path, *, interpolate_env: bool = False, env: Mapping[str, str] | None = None) -> LoadedYaml:
+    return parse_yaml(read_text_input(file), file, interpolate_env=interpolate_env, env=env)
+
+
+def read_text_input(file: Path) -> str:
+    """The text of an input file (YAML or CSV), refused with one clear line when it cannot be one."""
     try:
         if file.is_dir():
-            raise InputError(file, None, "", "is a directory, not a YAML file")
+            raise InputError(file, None, "", "is a directory, not a file")
         if file.stat().st_size > MAX_BYTES:
             raise InputError(file, None, "", f"larger than {MAX_BYTES // (1024 * 1024)} MB; not read")
         raw = file.read_bytes()
@@ -117,11 +122,15 @@ def load_yaml(file: Path, *, interpolate_env: bool = False, env: Mapping[str, st
     except OSError as exc:
         raise InputError(file, None, "", f"cannot read: {exc.strerror}") from None
     try:
-        text = raw.decode("utf-8")
+        text = raw.decode("utf-8-sig" if raw.startswith(b"\xef\xbb\xbf") else "utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise InputError(file, line, "", f"not valid UTF-8 (byte 0x{raw[exc.start]:02x})") from None
-    return parse_yaml(text, file, interpolate_env=interpolate_env, env=env)
+    if "\x00" in text:
+        raise InputError(
+            file, text[: text.index("\x00")].count("\n") + 1, "", "contains a NUL byte; is this a binary file?"
+        )
+    return text
 
 
 def parse_yaml(

@@ -32,3 +32,18 @@ def test_github_benchmark_runs_and_counts_requests() -> None:
     # an unchanged re-run is charged only the first branch summaries of unprotected repositories
     assert 0 < figures["rerun_cost_pct_of_first"] <= 10
     assert set(figures["endpoints"]) >= {"/repos/{o}/{r}/branches/{b}/protection", "/orgs/{org}/actions/permissions"}
+
+
+def test_readiness_benchmark_runs_and_stores_a_duplicate_file_once() -> None:
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "bench_readiness.py"), "--quick", "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
+    )
+    figures = json.loads(out.stdout)
+    assert (figures["files"], figures["runs"], figures["risks"]) == (50, 30, 20)
+    assert figures["duplicate_file_document_bytes_added"] == 0  # content-addressed: the same bytes, once
+    for key in ("report_html_vs_read_runs", "readiness_html_vs_read_runs", "soa_xlsx_vs_read_runs"):
+        assert figures[key] > 0

@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import shlex
@@ -103,6 +104,7 @@ def annexa_commands(script: str) -> list[list[str]]:
             except ValueError:
                 continue
             words = [w for w in words if not re.match(r"^[A-Z_]+=", w)] if words else words
+            words = list(itertools.takewhile(lambda w: not re.match(r"^\d?>", w), words))  # up to a redirection
             if words and words[0] == "annexa":
                 found.append(words[1:])
     return found
@@ -121,6 +123,9 @@ def _validate_config(text: str, directory: Path, extra_env: dict[str, str]) -> s
     for mapping in re.findall(r"mappings:\s*\[([^\]]*)\]", text):
         for name in (m.strip() for m in mapping.split(",") if m.strip()):
             (directory / name).write_text("version: 1\nchecks: []\n")
+    for name in re.findall(r"^risks:\s*(\S+)\s*$", text, re.MULTILINE):  # the register is shown in its own block
+        (directory / name).parent.mkdir(parents=True, exist_ok=True)
+        (directory / name).write_text("risks: []\n")
     env = {**os.environ, **extra_env}
     return subprocess.run(
         [sys.executable, "-m", "collector", "validate", "-c", str(config)],
@@ -156,6 +161,12 @@ def test_yaml_block(block: Block, tmp_path: Path) -> None:
         for document in documents:
             for command in _embedded_commands(document):
                 check_command(command)
+        return
+    if isinstance(first.get("risks"), list):  # a risk register, validated as `risks:` would read it
+        from collector.risks import load_register
+
+        (tmp_path / "risks.yaml").write_text(body)
+        assert load_register(tmp_path / "risks.yaml").risks, f"{block.id}: an empty register"
         return
     if "checks" in first and isinstance(first["checks"], list):
         # A check file on its own (the docs show shipped checks, which would clash with themselves).

@@ -1,38 +1,49 @@
-"""Build the gap report of one published run from the store (CONTRACT §6)."""
+"""Build the gap report of one published run from the store (CONTRACT §6).
+
+Schema `annexa/gap-report@1` only ever gains keys. Besides the verdicts, the document carries the
+population each check judged (every in-scope resource with its status, the SHA-256 of the evidence it
+judged and when that evidence was collected), so an auditor's sample can be traced to stored evidence;
+a reason for every check and control that could not be assessed; and the history of earlier runs.
+
+The whole run is read in one pass over its findings and one over its evidence, never per check.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ..catalog import load_catalogue
+from ..catalog import THEMES, control_sort_key, load_catalogue
 from ..evaluate import control_status, summarise_statuses
 from ..mapping import SEVERITY_ORDER
+from ..register import CURRENT, DEFAULT_WARN_DAYS, EXPIRING, by_target, entries_for_run, evidence_state, run_day
+from ..risks import assess, exposed, recorded_risks
 from ..store import Store
 from ..timeutil import iso, utcnow
+from .definitions import CheckInfo, shipped_checks
 
 SCHEMA = "annexa/gap-report@1"
+HISTORY_RUNS = 60  # runs shown in the history chart (the latest ones up to the reported run)
 
 
-def build_gap_report(store: Store, run: dict[str, Any]) -> dict[str, Any]:
+def build_gap_report(store: Store, run: dict[str, Any], warn_days: int = DEFAULT_WARN_DAYS) -> dict[str, Any]:
+    """``warn_days``: manual evidence expiring within this many days of the run is ``expiring``."""
     seq = int(run["seq"])
+    evidence = by_target(entries_for_run(store, run), run_day(run), warn_days)
     excluded: dict[str, str] = run.get("soa_excluded") or {}
-    failing: dict[str, list[dict[str, str]]] = {}
-    for row in store.findings(seq, statuses=("fail",)):
-        failing.setdefault(row["check_id"], []).append({"resource": row["resource"], "message": row["message"]})
+    connector_rows = store.connector_runs(run["id"])
+    check_rows = store.check_runs(run["id"])
+    kind_of = {c["check_id"]: c["evidence"] for c in check_rows}
+    population = _population(store, seq, kind_of)
+    items_of_kind: dict[str, int] = {}
+    for c in connector_rows:
+        for kind, info in (c.get("kinds") or {}).items():
+            items_of_kind[kind] = items_of_kind.get(kind, 0) + int(info.get("items", 0))
+    known = shipped_checks()
     checks_by_control: dict[str, list[dict[str, Any]]] = {}
-    for check in store.check_runs(run["id"]):
-        entry = {
-            "id": check["check_id"],
-            "title": check["title"],
-            "connector": check["connector"],
-            "evidence": check["evidence"],
-            "severity": check["severity"],
-            "status": check["status"],
-            "counts": check["counts"],
-            "failing": failing.get(check["check_id"], []),
-            "errors": check["errors"],
-            "remediation": check["remediation"],
-        }
+    for check in check_rows:
+        entry = _check_entry(check, population.get(check["check_id"], []), known.get(check["check_id"]))
+        entry["reason"] = check_reason(entry, items_of_kind.get(check["evidence"], 0), known.get(check["check_id"]))
         for control_id in check["controls"]:
             checks_by_control.setdefault(control_id, []).append(entry)
     controls: list[dict[str, Any]] = []
@@ -41,6 +52,7 @@ def build_gap_report(store: Store, run: dict[str, Any]) -> dict[str, Any]:
             checks_by_control.get(control.id, []), key=lambda c: (SEVERITY_ORDER.get(c["severity"], 9), c["id"])
         )
         status = control_status([c["status"] for c in checks], control.id in excluded)
+        documents = [_evidence_summary(e) for e in evidence.get(control.id, [])]
         controls.append(
             {
                 "id": control.id,
@@ -48,8 +60,14 @@ def build_gap_report(store: Store, run: dict[str, Any]) -> dict[str, Any]:
                 "theme": control.theme,
                 "status": status,
                 "exclusion_reason": excluded.get(control.id),
-                "manual_evidence": control.expected if status == "manual" else None,
+                "guidance": control.expected if status == "manual" else None,
+                # Documents and links registered for it (`annexa evidence`, `manual_evidence:`): beside
+                # the checks, they never change an automated status.
+                "manual_evidence": documents,
+                "evidence_state": evidence_state(documents),
                 "checks": checks,
+                "expected": control.expected,
+                "reason": control_reason(status, checks),
             }
         )
     connectors = [
@@ -61,8 +79,14 @@ def build_gap_report(store: Store, run: dict[str, Any]) -> dict[str, Any]:
             "api_calls": c["api_calls"],
             "duration_s": c["duration_s"],
         }
-        for c in store.connector_runs(run["id"])
+        for c in connector_rows
     ]
+    summary = summarise_statuses(c["status"] for c in controls)
+    manual = [c for c in controls if c["status"] == "manual"]
+    summary["manual_evidenced"] = sum(1 for c in manual if c["evidence_state"] in (CURRENT, EXPIRING))
+    summary["manual_missing"] = len(manual) - summary["manual_evidenced"]
+    recorded = recorded_risks(store, run)
+    assessed = assess(recorded, {"controls": controls}) if recorded is not None else None
     return {
         "schema": SCHEMA,
         "organization": run.get("organization") or "",
@@ -75,9 +99,142 @@ def build_gap_report(store: Store, run: dict[str, Any]) -> dict[str, Any]:
             "tool_version": run.get("tool_version"),
             "connectors": connectors,
         },
-        "summary": summarise_statuses(c["status"] for c in controls),
+        "summary": summary,
+        # Risks whose treating controls fail, are not assessed or lack current evidence, highest
+        # score first; null when the run recorded no risk register.
+        "exposed_risks": exposed(assessed) if assessed is not None else None,
         "controls": controls,
+        "history": run_history(store, seq),
     }
+
+
+def _evidence_summary(summary: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: summary.get(k) for k in ("id", "title", "sha256", "state", "valid_until", "owner")}
+
+
+def _population(store: Store, seq: int, kind_of: Mapping[str, str]) -> dict[str, list[dict[str, Any]]]:
+    """Check id -> every in-scope resource it judged in the run, with the evidence behind each verdict."""
+    collected: dict[tuple[str, str], tuple[str, str]] = {
+        (row["kind"], row["item_id"]): (row["hash"], row["collected_at"]) for row in store.evidence(seq)
+    }
+    out: dict[str, list[dict[str, Any]]] = {}
+    for row in store.findings(seq):
+        check_id = row["check_id"]
+        stored = collected.get((kind_of.get(check_id, ""), row["resource"]))
+        out.setdefault(check_id, []).append(
+            {
+                "resource": row["resource"],
+                "status": row["status"],
+                "message": row["message"] or "",
+                # The hash the verdict was computed on; the stored item's own when a finding lacks it.
+                "evidence_hash": row["hash"] or (stored[0] if stored else None),
+                # When an item with this content was collected: unchanged content is stored once, so
+                # for a later run this is the first collection of identical evidence.
+                "collected_at": stored[1] if stored else None,
+            }
+        )
+    return out
+
+
+def _check_entry(check: dict[str, Any], population: list[dict[str, Any]], info: CheckInfo | None) -> dict[str, Any]:
+    item_errors = {p["message"] for p in population if p["status"] == "error"}
+    return {
+        "id": check["check_id"],
+        "title": check["title"],
+        "connector": check["connector"],
+        "evidence": check["evidence"],
+        "severity": check["severity"],
+        "status": check["status"],
+        "counts": check["counts"],
+        "failing": [
+            {
+                "resource": p["resource"],
+                "message": p["message"],
+                "evidence_hash": p["evidence_hash"],
+                "collected_at": p["collected_at"],
+            }
+            for p in population
+            if p["status"] == "fail"
+        ],
+        "errors": check["errors"],
+        "remediation": check["remediation"],
+        "controls": sorted(check["controls"], key=control_sort_key),
+        "description": info.description if info else None,
+        "scope": info.when if info else None,
+        "collection_errors": [e for e in check["errors"] if e not in item_errors],
+        "population": population,
+    }
+
+
+def check_reason(check: Mapping[str, Any], items_of_kind: int, info: CheckInfo | None) -> str | None:
+    """Why a check has no verdict (`error`, `not_applicable`); None when it passed or failed."""
+    status, kind = check["status"], check["evidence"]
+    if status == "error":
+        parts = []
+        collection = check["collection_errors"]
+        if collection:
+            more = f" (and {len(collection) - 1} more)" if len(collection) > 1 else ""
+            parts.append(f"the {kind} evidence could not be fully collected: {collection[0]}{more}")
+        item_errors = [p for p in check["population"] if p["status"] == "error"]
+        if item_errors:
+            n = len(item_errors)
+            parts.append(f"{n} item{'s' if n != 1 else ''} could not be evaluated, e.g. {item_errors[0]['message']}")
+        return "; ".join(parts) or "an error was recorded for this check"
+    if status != "not_applicable":
+        return None
+    if not items_of_kind:
+        return f"no {kind} items were collected in this run, so there was nothing to judge"
+    text = f"none of the {items_of_kind} {kind} items collected is in the check's scope"
+    if info and info.when:
+        text += f" (when: {info.when})"
+    unset = [p for p in (info.scope_params if info else []) if not info or not info.params.get(p)]
+    if unset:
+        names = ", ".join(f"params.{p}" for p in unset)
+        text += (
+            f"; the scope depends on {names}, empty by default: set it under checks.{check['id']}.params "
+            "in annexa.yaml to assess this check"
+        )
+    return text
+
+
+def control_reason(status: str, checks: Iterable[Mapping[str, Any]]) -> str | None:
+    """Why a control is not assessed (or manual); None for pass, fail and excluded."""
+    checks = list(checks)
+    if status == "manual":
+        return "no check of a configured connector maps to this control: it is assessed from documents and records"
+    if status != "not_assessed":
+        return None
+    errored = [c for c in checks if c["status"] == "error"]
+    if errored:
+        head = f"{len(errored)} of its {len(checks)} checks could not be assessed"
+        return head + ": " + "; ".join(f"{c['id']}: {c['reason']}" for c in errored)
+    return "none of its checks had anything in scope: " + "; ".join(f"{c['id']}: {c['reason']}" for c in checks)
+
+
+def run_history(store: Store, up_to_seq: int, limit: int = HISTORY_RUNS) -> list[dict[str, Any]]:
+    """The published runs up to ``up_to_seq``, oldest first, with control counts overall and per theme.
+
+    Per-theme counts come from each run's stored check results (one small query per run, at most
+    ``limit`` runs), so runs recorded before this key existed have them too."""
+    runs = [r for r in store.runs(include_unpublished=False) if r["seq"] and int(r["seq"]) <= up_to_seq]
+    out = []
+    for run in reversed(runs[:limit]):
+        if not run.get("summary"):
+            continue
+        themes = {theme: dict.fromkeys(("pass", "fail", "not_assessed", "manual", "excluded"), 0) for theme in THEMES}
+        theme_of = {c.id: c.theme for c in load_catalogue()}
+        for control_id, status in control_statuses(store, run).items():
+            themes[theme_of[control_id]][status] += 1
+        out.append(
+            {
+                "run_id": run["id"],
+                "started_at": run["started_at"],
+                "status": run["status"],
+                "summary": run["summary"],
+                "themes": themes,
+            }
+        )
+    return out
 
 
 def control_statuses(store: Store, run: dict[str, Any]) -> dict[str, str]:

@@ -9,6 +9,16 @@ from collections.abc import Callable
 from typing import Any
 
 from .html import render_html
+from .views import (
+    FALLBACK_EXPECTED,
+    controls_of,
+    count_phrase,
+    failing_index,
+    plural,
+    population_of,
+    short_hash,
+    unique_checks,
+)
 
 STATUS_MARK = {
     "pass": "✅ pass",
@@ -32,6 +42,7 @@ def render_json(report: dict[str, Any]) -> str:
 
 
 def render_markdown(report: dict[str, Any]) -> str:
+    """What fails first (failing controls by severity, then every failing finding), then the rest."""
     run, summary = report["run"], report["summary"]
     out = [
         f"# ISO/IEC 27001:2022 gap report — {report['organization'] or 'unnamed organization'}",
@@ -43,6 +54,45 @@ def render_markdown(report: dict[str, Any]) -> str:
         "| --- | --- | --- | --- | --- | --- |",
         f"| {summary['controls']} | {summary['pass']} | {summary['fail']} | {summary['not_assessed']} "
         f"| {summary['manual']} | {summary['excluded']} |",
+    ]
+    risks = report.get("exposed_risks") or []
+    if risks:
+        out += [
+            "",
+            f"## Exposed risks ({len(risks)})",
+            "",
+            "| risk | score | title | owner | why |",
+            "| --- | --- | --- | --- | --- |",
+        ]
+        for r in risks:
+            out.append(
+                f"| {r['id']} | {r['score']} | {_md(r['title'])} | {_md(r['owner'])} | {_md('; '.join(r['reasons']))} |"
+            )
+    index = failing_index(report)
+    out += ["", f"## Failing controls ({len(index)})", ""]
+    if index:
+        out += [
+            "| severity | control | title | failing checks | failing resources |",
+            "| --- | --- | --- | --- | --- |",
+        ]
+        for f in index:
+            checks = ", ".join(f"`{c['id']}`" for c in f.checks)
+            out.append(f"| {f.severity} | {f.control['id']} | {_md(f.control['title'])} | {checks} | {f.resources} |")
+    failing_checks = [c for c in unique_checks(report) if c["status"] == "fail"]
+    findings = sum(len(c["failing"]) for c in failing_checks)
+    out += ["", f"## Failing findings ({findings} in {plural(len(failing_checks), 'check')})", ""]
+    for check in failing_checks:
+        out += _check_md(check, controls_of(report).get(check["id"], []))
+    not_assessed = [c for c in report["controls"] if c["status"] == "not_assessed"]
+    out += ["", f"## Not assessed ({len(not_assessed)})", ""]
+    for control in not_assessed:
+        out += [f"### {control['id']} {control['title']} — {STATUS_MARK['not_assessed']}", ""]
+        out.append(f"Why: {_md(control.get('reason') or 'its checks gave no verdict')}")
+        out.append("")
+        for check in control["checks"]:
+            if check["status"] in ("error", "not_applicable"):
+                out += _check_md(check, [], heading="-")
+    out += [
         "",
         "## Connectors",
         "",
@@ -54,10 +104,6 @@ def render_markdown(report: dict[str, Any]) -> str:
     for c in run["connectors"]:
         for err in c["errors"]:
             out.append(f"- **{c['name']}**: {_md(err)}")
-    failing = [c for c in report["controls"] if c["status"] == "fail"]
-    out += ["", f"## Failing controls ({len(failing)})", ""]
-    for control in failing:
-        out += _control_md(control, only_problems=True)
     for theme, title in THEME_TITLES.items():
         out += ["", f"## {title}", "", "| control | title | status | checks |", "| --- | --- | --- | --- |"]
         for control in report["controls"]:
@@ -67,37 +113,50 @@ def render_markdown(report: dict[str, Any]) -> str:
             if control["exclusion_reason"]:
                 checks = f"excluded: {_md(control['exclusion_reason'])}"
             out.append(f"| {control['id']} | {_md(control['title'])} | {STATUS_MARK[control['status']]} | {checks} |")
-    out += ["", "## Not assessed", ""]
-    for control in report["controls"]:
-        if control["status"] == "not_assessed":
-            out += _control_md(control, only_problems=True)
     manual = [c for c in report["controls"] if c["status"] == "manual"]
     out += ["", f"## Manual controls ({len(manual)}): evidence to prepare", ""]
     for control in manual:
-        expected = control.get("manual_evidence") or "documents and records showing the control operates"
-        out.append(f"- **{control['id']} {_md(control['title'])}**: {_md(expected)}")
+        expected = control.get("guidance") or control.get("expected") or FALLBACK_EXPECTED
+        documents = ", ".join(f"{d['title']} ({d['state']})" for d in control.get("manual_evidence") or [])
+        held = f" Evidence: {_md(documents)}." if documents else " Evidence: none registered."
+        out.append(f"- **{control['id']} {_md(control['title'])}**: {_md(expected)}{held}")
+    out += [
+        "",
+        "Every resource each check judged (passing ones too), with the SHA-256 of the evidence and its "
+        "collection time, is in the JSON (`population`) and CSV reports.",
+    ]
     return "\n".join(out).rstrip() + "\n"
 
 
-def _control_md(control: dict[str, Any], only_problems: bool) -> list[str]:
-    out = [f"### {control['id']} {control['title']} — {STATUS_MARK[control['status']]}", ""]
-    for check in control["checks"]:
-        if only_problems and check["status"] in ("pass", "not_applicable"):
-            continue
-        counts = check["counts"]
-        out.append(
+def _check_md(check: dict[str, Any], controls: list[str], heading: str = "###") -> list[str]:
+    backs = f" — controls {', '.join(controls)}" if controls else ""
+    if heading == "-":
+        out = [
             f"- `{check['id']}` ({check['severity']}) **{check['status']}**: {_md(check['title'])} "
-            f"— {counts['pass']} pass, {counts['fail']} fail, {counts['error']} error"
-        )
-        for item in check["failing"][:50]:
-            out.append(f"  - `{item['resource']}`: {_md(item['message'])}")
-        if len(check["failing"]) > 50:
-            out.append(f"  - … and {len(check['failing']) - 50} more (see the JSON or CSV report)")
-        for err in check["errors"][:10]:
-            out.append(f"  - error: {_md(err)}")
-        if check["status"] == "fail":
-            out.append(f"  - remediation: {_md(check['remediation'])}")
-    out.append("")
+            f"— {count_phrase(check)}"
+        ]
+        if check.get("description"):
+            out.append(f"  - {_md(check['description'])}")
+        if check.get("reason"):
+            out.append(f"  - why: {_md(check['reason'])}")
+        out.append("")
+        return out
+    out = [
+        f"### `{check['id']}` ({check['severity']}) {_md(check['title'])}",
+        "",
+        f"{STATUS_MARK[check['status']]}: {count_phrase(check)}{backs}.",
+        "",
+    ]
+    for item in check["failing"][:50]:
+        trace = ""
+        if item.get("evidence_hash"):
+            trace = f" (evidence `{short_hash(item['evidence_hash'])}`, collected {item.get('collected_at') or '?'})"
+        out.append(f"- `{item['resource']}`: {_md(item['message'])}{trace}")
+    if len(check["failing"]) > 50:
+        out.append(f"- … and {len(check['failing']) - 50} more (see the JSON or CSV report)")
+    for err in check.get("collection_errors", [])[:10]:
+        out.append(f"- collection error: {_md(err)}")
+    out += ["", f"Remediation: {_md(check['remediation'])}", ""]
     return out
 
 
@@ -119,27 +178,50 @@ CSV_COLUMNS = (
     "finding_status",
     "message",
     "remediation",
+    # Added columns go last, so readers that index columns by position keep working.
+    "run_id",
+    "run_started_at",
+    "evidence_hash",
+    "collected_at",
+    "evidence_state",
 )
 
 
 def render_csv(report: dict[str, Any]) -> str:
-    """One row per failing resource, per check without failures, and per control without checks."""
+    """One row per resource a check judged (pass, fail or error: the population an auditor samples),
+    per collection error, per check with nothing in scope, and per control without checks."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
+    run = [report["run"]["id"], report["run"]["started_at"]]
     for control in report["controls"]:
         head = [control["id"], control["title"], control["theme"], control["status"]]
+        state = control.get("evidence_state") or ""
         if not control["checks"]:
-            note = control["exclusion_reason"] or control.get("manual_evidence") or ""
-            writer.writerow([*head, "", "", "", "", "", "", "", note, ""])
+            note = control["exclusion_reason"] or control.get("guidance") or control.get("expected") or ""
+            writer.writerow([*head, "", "", "", "", "", "", "", note, "", *run, "", "", state])
         for check in control["checks"]:
             base = [*head, check["id"], check["title"], check["connector"], check["severity"], check["status"]]
-            if not check["failing"] and not check["errors"]:
-                writer.writerow([*base, "", "", "", check["remediation"]])
-            for item in check["failing"]:
-                writer.writerow([*base, item["resource"], "fail", item["message"], check["remediation"]])
-            for err in check["errors"]:
-                writer.writerow([*base, "", "error", err, check["remediation"]])
+            population = population_of(check)
+            collection = check.get("collection_errors", check["errors"] if "population" not in check else [])
+            if not population and not collection:
+                writer.writerow([*base, "", "", check.get("reason") or "", check["remediation"], *run, "", "", state])
+            for item in population:
+                writer.writerow(
+                    [
+                        *base,
+                        item["resource"],
+                        item["status"],
+                        item["message"],
+                        check["remediation"],
+                        *run,
+                        item.get("evidence_hash") or "",
+                        item.get("collected_at") or "",
+                        state,
+                    ]
+                )
+            for err in collection:
+                writer.writerow([*base, "", "error", err, check["remediation"], *run, "", "", state])
     return buffer.getvalue()
 
 

@@ -1,19 +1,26 @@
-"""One collection run: the hierarchy first (sequential, it is small), then projects concurrently."""
+"""One collection run: the hierarchy first (level by level), then projects concurrently.
+
+Two bounded pools: ``projects`` runs one task per project; ``details`` runs the independent calls
+(one level's folder and project lists, every IAM policy of the hierarchy, a project's bucket policies
+and key lists). Project tasks wait on detail tasks, never the other way round, so the pools cannot
+deadlock; with every call bounded by the retry policy, one failing endpoint costs about one call's
+deadline per pool round, not one per item in sequence.
+"""
 
 from __future__ import annotations
 
-from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from connectors.base import CollectContext, CollectionError, EvidenceItem
 
+from .gaps import Gaps
 from .hierarchy import Node, ResourceManager
 from .kinds import EVIDENCE_KINDS
-from .services import SERVICE_READERS, Records
+from .services import SERVICE_READERS, Env, Records
 from .settings import GcpSettings
-from .transport import ApiError, RestSession, RetryPolicy, load_credentials
+from .transport import ApiError, Calls, RestSession, load_credentials
 
 ORGANIZATION, FOLDER, PROJECT = "gcp.organization", "gcp.folder", "gcp.project"
 # An unread getIamPolicy leaves only this field unknown: checks that do not read it keep their status.
@@ -22,27 +29,42 @@ PROJECT_KINDS = tuple(k.name for k in EVIDENCE_KINDS if k.name not in (ORGANIZAT
 
 
 class Collection:
-    def __init__(self, settings: GcpSettings, context: CollectContext, policy: RetryPolicy, workers: int) -> None:
+    def __init__(self, settings: GcpSettings, context: CollectContext, sleep: Callable[[float], None]) -> None:
         self.settings = settings
         self.context = context
-        self.policy = policy
-        self.workers = workers
-        credentials, broad = load_credentials()
-        self.session = RestSession(credentials, broad, context, policy, settings.api_endpoint)
-        self.rm = ResourceManager(credentials, self.session, policy, settings.api_endpoint)
+        self.workers = settings.max_workers
+        timeout = (settings.connect_timeout_seconds, settings.read_timeout_seconds)
+        self.calls = Calls(settings.retry.policy(), timeout, context, sleep)
+        credentials, broad = load_credentials(self.calls)
+        pool = 2 * self.workers  # project threads and detail threads share the REST session
+        self.session = RestSession(credentials, broad, self.calls, settings.api_endpoint, pool)
+        self.rm = ResourceManager(credentials, self.calls, settings.api_endpoint, pool)
+        self.gaps = Gaps()
         self.ancestors: dict[str, Node] = {}  # organizations/… and folders/… by name
+        self._details: ThreadPoolExecutor | None = None
+
+    def each(self, fn: Callable[[Any], Any], values: list[Any]) -> list[Any]:
+        """``fn`` over ``values`` on the detail pool, results in order."""
+        if self._details is None or len(values) < 2:
+            return [fn(v) for v in values]
+        return list(self._details.map(fn, values))
 
     def run(self) -> Iterator[EvidenceItem | CollectionError]:
-        records: Records = []
-        if self.settings.organization_id:
-            projects = self._walk_organization(self.settings.organization_id, records)
-        else:
-            projects = self._explicit_projects(self.settings.projects or [], records)
-        yield from records
-        self.context.progress(f"gcp: collecting {len(projects)} project(s)")
-        with ThreadPoolExecutor(max_workers=max(1, self.workers), thread_name_prefix="gcp") as pool:
+        with (
+            ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="gcp-detail") as details,
+            ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="gcp-project") as pool,
+        ):
+            self._details = details
+            records: Records = []
+            if self.settings.organization_id:
+                projects = self._walk_organization(self.settings.organization_id, records)
+            else:
+                projects = self._explicit_projects(self.settings.projects or [], records)
+            yield from records
+            self.context.progress(f"gcp: collecting {len(projects)} project(s)")
             for project_records in pool.map(self._project, projects):
                 yield from project_records
+        yield from self.gaps.errors()
 
     # -- hierarchy ---------------------------------------------------------------------------
 
@@ -53,70 +75,70 @@ class Collection:
             # Nothing below the organization can be enumerated: every kind is incomplete.
             records.extend(CollectionError(k.name, f"organizations/{org_id}: {exc}") for k in EVIDENCE_KINDS)
             return []
-        self._remember(org, ORGANIZATION, records, emit=True)
+        nodes: list[tuple[Node, str]] = [(org, ORGANIZATION)]
         projects: list[Node] = []
-        pending = deque([org.name])
-        while pending:
-            parent = pending.popleft()
-            try:
-                folders = list(self.rm.child_folders(parent))
-            except ApiError as exc:
-                records.append(CollectionError(FOLDER, f"{parent}: listing folders: {exc}"))
-                records.extend(
-                    CollectionError(k, f"{parent}: projects in sub-folders unknown: {exc}") for k in PROJECT_KINDS
-                )
-                folders = []
-            for folder in folders:
-                if folder.data.get("state", "ACTIVE") != "ACTIVE":
-                    continue
-                self._remember(folder, FOLDER, records, emit=True)
-                pending.append(folder.name)
-            try:
-                children = list(self.rm.child_projects(parent))
-            except ApiError as exc:
-                records.extend(CollectionError(k, f"{parent}: listing projects: {exc}") for k in PROJECT_KINDS)
-                continue
-            projects.extend(p for p in children if p.data.get("state") == "ACTIVE")
+        seen = {org.name}
+        level = [org.name]
+        while level:  # breadth first: every parent of one level at once
+            answers = self.each(self._children, level)
+            parents, level = level, []
+            for parent, (folders, children) in zip(parents, answers, strict=True):
+                if isinstance(folders, ApiError):
+                    records.append(CollectionError(FOLDER, f"{parent}: listing folders: {folders}"))
+                    unknown = f"{parent}: projects in sub-folders unknown: {folders}"
+                    records.extend(CollectionError(k, unknown) for k in PROJECT_KINDS)
+                else:
+                    for folder in folders:
+                        if folder.data.get("state", "ACTIVE") != "ACTIVE" or folder.name in seen:
+                            continue
+                        seen.add(folder.name)
+                        nodes.append((folder, FOLDER))
+                        level.append(folder.name)
+                if isinstance(children, ApiError):
+                    records.extend(CollectionError(k, f"{parent}: listing projects: {children}") for k in PROJECT_KINDS)
+                else:
+                    projects.extend(p for p in children if p.data.get("state") == "ACTIVE")
+        self.each(self.rm.attach_policy, [node for node, _ in nodes])
+        for node, kind in nodes:
+            self.ancestors[node.name] = node
+            item = EvidenceItem(kind, node.name, {**node.data, "iam_policy": node.policy})
+            if node.policy_error:
+                self.gaps.unknown(item, POLICY_FIELDS, node.policy_error)
+            records.append(item)
         return projects
+
+    def _children(self, parent: str) -> tuple[list[Node] | ApiError, list[Node] | ApiError]:
+        """One parent's folders and projects (each list whole, or its error)."""
+        return attempt(self.rm.child_folders, parent), attempt(self.rm.child_projects, parent)
 
     def _explicit_projects(self, project_ids: list[str], records: Records) -> list[Node]:
         projects = []
-        for project_id in project_ids:
-            try:
-                project = self.rm.project(project_id)
-            except ApiError as exc:
-                records.extend(CollectionError(k, f"projects/{project_id}: {exc}") for k in PROJECT_KINDS)
-                continue
-            if project.data.get("state") != "ACTIVE":
-                records.append(CollectionError(PROJECT, f"projects/{project_id}: state is {project.data.get('state')}"))
-                continue
-            self._load_ancestors(project.parent, records)
-            projects.append(project)
+        answers = self.each(lambda p: attempt(self.rm.project, p), project_ids)
+        for project_id, answer in zip(project_ids, answers, strict=True):
+            if isinstance(answer, ApiError):
+                records.extend(CollectionError(k, f"projects/{project_id}: {answer}") for k in PROJECT_KINDS)
+            elif answer.data.get("state") != "ACTIVE":
+                records.append(CollectionError(PROJECT, f"projects/{project_id}: state is {answer.data.get('state')}"))
+            else:
+                projects.append(answer)
+        self._load_ancestors([p.parent for p in projects if p.parent])
         return projects
 
-    def _load_ancestors(self, parent: str | None, records: Records) -> None:
-        """Only for their audit configs: folders and organization above explicitly listed projects."""
-        while parent and parent not in self.ancestors:
-            try:
-                node = (
-                    self.rm.folder(parent)
-                    if parent.startswith("folders/")
-                    else self.rm.organization(parent.split("/", 1)[1])
-                )
-            except ApiError as exc:
-                self.ancestors[parent] = Node(name=parent, data={}, policy_error=str(exc))
-                return
-            self._remember(node, None, records, emit=False)
-            parent = node.parent
-
-    def _remember(self, node: Node, kind: str | None, records: Records, emit: bool) -> None:
-        self.rm.attach_policy(node)
-        self.ancestors[node.name] = node
-        if not emit or kind is None:
-            return
-        if node.policy_error:
-            records.append(CollectionError(kind, f"{node.name}: getIamPolicy: {node.policy_error}", POLICY_FIELDS))
-        records.append(EvidenceItem(kind, node.name, {**node.data, "iam_policy": node.policy}))
+    def _load_ancestors(self, parents: list[str]) -> None:
+        """Only for their audit configs: folders and organization above explicitly listed projects,
+        one level of the parent chains at a time, then all their policies at once."""
+        loaded: list[Node] = []
+        level = sorted(set(parents))
+        while level:
+            for name, answer in zip(level, self.each(lambda n: attempt(self.rm.ancestor, n), level), strict=True):
+                if isinstance(answer, ApiError):
+                    operation = "folders.get" if name.startswith("folders/") else "organizations.get"
+                    self.ancestors[name] = Node(name=name, data={}, policy_error=f"{operation}: {answer}")
+                else:
+                    self.ancestors[name] = answer
+                    loaded.append(answer)
+            level = sorted({n.parent for n in loaded if n.parent and n.parent not in self.ancestors})
+        self.each(self.rm.attach_policy, loaded)
 
     # -- one project -------------------------------------------------------------------------
 
@@ -126,12 +148,11 @@ class Collection:
         project_id = data["projectId"]
         item_id = f"projects/{project_id}"
         self.rm.attach_policy(project)
-        if project.policy_error:
-            records.append(CollectionError(PROJECT, f"{item_id}: getIamPolicy: {project.policy_error}", POLICY_FIELDS))
+        env = Env(self.session, self.gaps, self.each)
         disabled: list[dict[str, Any]] = []
         for kinds, service, reader in SERVICE_READERS:
             try:
-                records.extend(reader(self.session, data))
+                records.extend(reader(env, data))
             except ApiError as exc:
                 if exc.service_disabled:
                     disabled.append(
@@ -144,49 +165,54 @@ class Collection:
                     )
                 else:
                     records.extend(CollectionError(k, f"{item_id}: {service}: {exc}") for k in kinds)
-        ancestors, inherited = self._ancestry(project, item_id, records)
         data.update(
             resource_name=item_id,
             project_id=project_id,
             project_number=project.name.split("/", 1)[1],
             iam_policy=project.policy,
-            ancestors=ancestors,
-            inherited_audit_configs=inherited,
             disabled_services=disabled,
         )
         data.setdefault("labels", {})
-        records.append(EvidenceItem(PROJECT, item_id, data))
+        item = EvidenceItem(PROJECT, item_id, data)
+        if project.policy_error:
+            self.gaps.unknown(item, POLICY_FIELDS, project.policy_error)
+        self._ancestry(project, item)
+        records.append(item)
         return records
 
-    def _ancestry(
-        self, project: Node, item_id: str, records: Records
-    ) -> tuple[list[str] | None, list[dict[str, Any]] | None]:
-        """Ancestors nearest first and their audit configs.
+    def _ancestry(self, project: Node, item: EvidenceItem) -> None:
+        """``ancestors`` (nearest first) and ``inherited_audit_configs`` (their audit configs).
 
-        An unreadable ancestor policy makes inherited_audit_configs null, with a gcp.project error
+        An unreadable ancestor policy leaves inherited_audit_configs unknown, with a gcp.project error
         scoped to that field: its configs might be the ones that turn logging on, yet the project's
         own IAM policy is known, so the binding checks keep their status. When the ancestor itself
-        could not be read, the chain above it is unknown and ``ancestors`` is null too.
+        could not be read, the chain above it is unknown and ``ancestors`` is unknown too.
         """
         names: list[str] = []
         inherited: list[dict[str, Any]] = []
-        unknown: set[str] = set()
         parent = project.parent
         while parent and parent not in names:
             names.append(parent)
             node = self.ancestors.get(parent)
             if node is None or node.policy is None:
-                reason = node.policy_error if node else "not reachable"
+                reason = f"audit configs of ancestor {parent}: {node.policy_error if node else 'not reachable'}"
                 chain_cut = parent.startswith("folders/") and (node is None or node.parent is None)
                 fields = ("inherited_audit_configs", "ancestors") if chain_cut else ("inherited_audit_configs",)
-                unknown.update(fields)
-                records.append(
-                    CollectionError(PROJECT, f"{item_id}: audit configs of ancestor {parent}: {reason}", fields)
-                )
+                for name in fields:
+                    if name not in item.unknown:  # the nearest unreadable ancestor explains it
+                        item.mark_unknown(name, reason)
+                self.gaps.missing(PROJECT, fields, reason, item.id)
             else:
                 inherited.extend({"source": parent, **config} for config in node.policy.get("auditConfigs", []))
             parent = node.parent if node else None
-        return (
-            None if "ancestors" in unknown else names,
-            None if "inherited_audit_configs" in unknown else inherited,
-        )
+        for name, value in (("ancestors", names), ("inherited_audit_configs", inherited)):
+            if name not in item.unknown:
+                item.data[name] = value
+
+
+def attempt(fn: Callable[[Any], Any], value: Any) -> Any:
+    """``fn(value)`` or the ApiError it raised, so one failure does not cancel its siblings."""
+    try:
+        return fn(value)
+    except ApiError as exc:
+        return exc

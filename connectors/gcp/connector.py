@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import ClassVar
 
@@ -10,7 +11,6 @@ from connectors.base import CollectContext, CollectionError, Connector, Evidence
 
 from .kinds import EVIDENCE_KINDS, PERMISSIONS
 from .settings import GcpSettings
-from .transport import RetryPolicy
 
 
 class GcpConnector(Connector[GcpSettings]):
@@ -21,8 +21,12 @@ class GcpConnector(Connector[GcpSettings]):
     settings_model = GcpSettings
     evidence_kinds = EVIDENCE_KINDS
     permissions = PERMISSIONS
-    retry_policy: ClassVar[RetryPolicy] = RetryPolicy()
-    max_workers: ClassVar[int] = 8
+    # The key file ADC reads (a service-account key's private_key, an authorized user's refresh_token and
+    # client_secret), and the AWS secrets google-auth reads for workload identity federation from AWS.
+    secret_file_env = ("GOOGLE_APPLICATION_CREDENTIALS",)
+    secret_env = ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
+    # How retries wait; tests record the waits instead of sleeping.
+    retry_sleep: ClassVar[Callable[[float], None]] = time.sleep
 
     def __init__(self, settings: GcpSettings, context: CollectContext) -> None:
         super().__init__(settings, context)
@@ -37,4 +41,4 @@ class GcpConnector(Connector[GcpSettings]):
     def collect(self) -> Iterator[EvidenceItem | CollectionError]:
         from .collect import Collection
 
-        yield from Collection(self.gcp, self.context, self.retry_policy, self.max_workers).run()
+        yield from Collection(self.gcp, self.context, type(self).retry_sleep).run()

@@ -1,20 +1,25 @@
 """Organization, folders and projects through Resource Manager v3 (REST transport), with IAM policies.
 
-Only read calls: get, list, getIamPolicy. Every list is read page by page through the pager, and
-each page fetch is counted. Errors surface as :class:`transport.ApiError` so callers handle one
-exception type for both the client library and the plain REST services.
+Only read calls: get, list, getIamPolicy. The client library's own retry is switched off
+(``retry=None``: its default retries 503 for up to 60 s and never a REST 429) and its default 60 s
+timeout replaced by the configured (connect, read) pair; each call, and each page of a list, is one
+attempt under :class:`transport.Calls` instead, so the shared policy bounds it like every other call.
+Errors surface as :class:`transport.ApiError` so callers handle one exception type for both the
+client library and the plain REST services.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from connectors.base import require
+from connectors.http import retry_after_header
 
-from .transport import ApiError, RestSession, RetryPolicy, gapic_retry
+from .transport import ApiError, Calls, Timeout, first_line, mount_pool, transport_error
 
 T = TypeVar("T")
 _REQUEST_PREFIX = re.compile(r"^(GET|POST) \S+: ")
@@ -53,10 +58,25 @@ def policy_dict(policy: Any) -> dict[str, Any]:
     return data
 
 
+def fixed_timeout(timeout: Timeout) -> Callable[[Callable[..., T]], Callable[..., T]]:
+    """An api_core timeout decorator passing the (connect, read) pair to requests on every attempt
+    (api_core's own timeouts pass one number, which requests would use for both)."""
+
+    def decorate(func: Callable[..., T]) -> Callable[..., T]:
+        @functools.wraps(func)
+        def call(*args: Any, **kwargs: Any) -> T:
+            kwargs["timeout"] = timeout
+            return func(*args, **kwargs)
+
+        return call
+
+    return decorate
+
+
 class ResourceManager:
     """Thin, counted, retried access to the three Resource Manager v3 clients."""
 
-    def __init__(self, credentials: Any, session: RestSession, policy: RetryPolicy, endpoint: str | None) -> None:
+    def __init__(self, credentials: Any, calls: Calls, endpoint: str | None, pool: int) -> None:
         resourcemanager = require("google.cloud.resourcemanager_v3", "gcp")
         self._exceptions = require("google.api_core.exceptions", "gcp")
         options = {"api_endpoint": endpoint} if endpoint else None
@@ -64,42 +84,45 @@ class ResourceManager:
         self.organizations = resourcemanager.OrganizationsClient(**kwargs)
         self.folders = resourcemanager.FoldersClient(**kwargs)
         self.projects = resourcemanager.ProjectsClient(**kwargs)
-        self._session = session
-        self._retry = gapic_retry(policy, session)
+        adapters = require("requests.adapters", "gcp")
+        for client in (self.organizations, self.folders, self.projects):
+            # The REST transport keeps its AuthorizedSession private; size its pool for the workers.
+            session = getattr(client.transport, "_session", None)
+            if session is not None:
+                mount_pool(session, pool, adapters)
+        self._calls = calls
+        self._timeout = fixed_timeout(calls.timeout)
 
     def _call(self, fn: Callable[..., T], request: dict[str, Any]) -> T:
-        self._session.count()
+        return self._calls.run(lambda: self._attempt(fn, request))
+
+    def _attempt(self, fn: Callable[..., T], request: dict[str, Any]) -> T:
         try:
-            return fn(request=request, retry=self._retry)
-        except self._exceptions.RetryError as exc:
-            cause = exc.cause if isinstance(exc.cause, self._exceptions.GoogleAPICallError) else None
-            raise self._api_error(cause) if cause else ApiError(0, "RETRY_EXHAUSTED", str(exc)) from None
+            return fn(request=request, retry=None, timeout=self._timeout)
         except self._exceptions.GoogleAPICallError as exc:
             raise self._api_error(exc) from None
+        except self._calls.failures as exc:
+            raise transport_error(exc, self._calls.timeout) from None
 
     def _api_error(self, exc: Any) -> ApiError:
         status = int(exc.code or 0)
         # api_core prefixes REST errors with "METHOD URL: "; the URL adds nothing to the evidence.
-        message = _REQUEST_PREFIX.sub("", str(exc.message or "").split("\n", 1)[0])[:300]
-        return ApiError(status, exc.reason or type(exc).__name__, message)
+        message = first_line(_REQUEST_PREFIX.sub("", str(exc.message or "")))
+        response = getattr(exc, "response", None)
+        retry_after = retry_after_header(getattr(response, "headers", None))
+        return ApiError(status, exc.reason or type(exc).__name__, message, retry_after=retry_after)
 
     def _pages(self, fn: Callable[..., Any], request: dict[str, Any], attribute: str) -> Iterator[Any]:
-        pager = self._call(fn, request)
-        pages = iter(pager.pages)
-        first = True
+        """Page by page, each page its own retried call (a pager's generator dies with its first error,
+        so it cannot be retried; the pager object itself answers like the page it holds)."""
+        query = dict(request)
         while True:
-            if not first:
-                self._session.count()
-            first = False
-            try:
-                page = next(pages)
-            except StopIteration:
-                return
-            except self._exceptions.RetryError as exc:
-                raise ApiError(0, "RETRY_EXHAUSTED", str(exc)) from None
-            except self._exceptions.GoogleAPICallError as exc:
-                raise self._api_error(exc) from None
+            page = self._call(fn, query)
             yield from getattr(page, attribute)
+            token = page.next_page_token
+            if not token:
+                return
+            query["page_token"] = token
 
     def organization(self, org_id: str) -> Node:
         org = self._call(self.organizations.get_organization, {"name": f"organizations/{org_id}"})
@@ -114,15 +137,19 @@ class ResourceManager:
         project = self._call(self.projects.get_project, {"name": f"projects/{project_id}"})
         return Node(name=project.name, data=message_dict(project), parent=project.parent)
 
-    def child_folders(self, parent: str) -> Iterator[Node]:
-        request = {"parent": parent, "page_size": PAGE_SIZE}
-        for folder in self._pages(self.folders.list_folders, request, "folders"):
-            yield Node(name=folder.name, data=message_dict(folder), parent=folder.parent)
+    def ancestor(self, name: str) -> Node:
+        """A folder or the organization above an explicitly listed project."""
+        return self.folder(name) if name.startswith("folders/") else self.organization(name.split("/", 1)[1])
 
-    def child_projects(self, parent: str) -> Iterator[Node]:
+    def child_folders(self, parent: str) -> list[Node]:
         request = {"parent": parent, "page_size": PAGE_SIZE}
-        for project in self._pages(self.projects.list_projects, request, "projects"):
-            yield Node(name=project.name, data=message_dict(project), parent=project.parent)
+        folders = self._pages(self.folders.list_folders, request, "folders")
+        return [Node(name=f.name, data=message_dict(f), parent=f.parent) for f in folders]
+
+    def child_projects(self, parent: str) -> list[Node]:
+        request = {"parent": parent, "page_size": PAGE_SIZE}
+        projects = self._pages(self.projects.list_projects, request, "projects")
+        return [Node(name=p.name, data=message_dict(p), parent=p.parent) for p in projects]
 
     def iam_policy(self, resource: str) -> dict[str, Any]:
         client = {
@@ -138,4 +165,4 @@ class ResourceManager:
         try:
             node.policy = self.iam_policy(node.name)
         except ApiError as exc:
-            node.policy_error = str(exc)
+            node.policy_error = f"getIamPolicy: {exc}"

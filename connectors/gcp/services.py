@@ -3,18 +3,21 @@
 Each function returns the complete list for one project or raises :class:`ApiError`; the caller
 turns SERVICE_DISABLED into a fact about the project and any other error into a CollectionError,
 so a page that failed half-way never becomes a shorter list. A failed detail call joined onto a
-listed item (a bucket's IAM policy, an account's keys) keeps the item with that field null and a
-CollectionError scoped to the field, so checks that never read it keep their own status.
+listed item (a bucket's IAM policy, an account's keys) keeps the item with that field unknown and a
+grouped CollectionError scoped to the field (see gaps.py), so checks that never read it keep their
+own status. Detail calls of one project run concurrently on the shared detail pool.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
 from connectors.base import CollectionError, EvidenceItem
 
+from .gaps import Gaps
 from .transport import ApiError, RestSession
 
 BUCKET = "gcp.storage.bucket"
@@ -24,12 +27,30 @@ FIREWALL = "gcp.compute.firewall"
 SQL_INSTANCE = "gcp.sql.instance"
 
 Records = list[EvidenceItem | CollectionError]
+Each = Callable[[Callable[[Any], Any], list[Any]], list[Any]]  # executor.map over a list, as a list
 _PROTOCOL_NUMBERS = {"6": "tcp", "17": "udp", "1": "icmp", "132": "sctp"}
+
+
+@dataclass(frozen=True)
+class Env:
+    """What a reader needs: the REST session, where gaps go, and the detail pool's map."""
+
+    session: RestSession
+    gaps: Gaps
+    each: Each
 
 
 def scope(project: dict[str, Any]) -> dict[str, Any]:
     """The scope fields every per-project item carries."""
     return {"project_id": project["projectId"], "project_number": project["name"].split("/", 1)[1]}
+
+
+def attempt(call: Callable[[], dict[str, Any]]) -> dict[str, Any] | ApiError:
+    """A detail call's answer or its error, so one failure does not cancel its siblings."""
+    try:
+        return call()
+    except ApiError as exc:
+        return exc
 
 
 def still_listed(names: list[str], relist: Callable[[], Iterator[dict[str, Any]]], key: str) -> set[str]:
@@ -49,79 +70,76 @@ def still_listed(names: list[str], relist: Callable[[], Iterator[dict[str, Any]]
     return set(names) & current
 
 
-def buckets(session: RestSession, project: dict[str, Any]) -> Records:
-    records: Records = []
+def buckets(env: Env, project: dict[str, Any]) -> Records:
+    session = env.session
     params = {"project": project["projectId"], "maxResults": 1000}
     listed = list(session.pages("storage", "/storage/v1/b", "items", params))
-    policies: dict[str, dict[str, Any] | None] = {}
-    not_found: dict[str, ApiError] = {}
+
+    def policy(bucket: dict[str, Any]) -> dict[str, Any] | ApiError:
+        path = f"/storage/v1/b/{quote(bucket['name'], safe='')}/iam"
+        return attempt(lambda: session.get("storage", path, {"optionsRequestedPolicyVersion": 3}))
+
+    answers = dict(zip((b["name"] for b in listed), env.each(policy, listed), strict=True))
+    errors = {name: a for name, a in answers.items() if isinstance(a, ApiError)}
+    failures = {name: f"getIamPolicy: {a}" for name, a in errors.items() if a.status != 404}
+    not_found = [name for name, a in errors.items() if a.status == 404]
+    present = still_listed(not_found, lambda: session.pages("storage", "/storage/v1/b", "items", params), "name")
+    for name in present:
+        failures[name] = f"getIamPolicy: {answers[name]} (the bucket is still listed)"
+    records: Records = []
     for bucket in listed:
         name = bucket["name"]
-        try:
-            policies[name] = session.get(
-                "storage", f"/storage/v1/b/{quote(name, safe='')}/iam", {"optionsRequestedPolicyVersion": 3}
-            )
-        except ApiError as exc:
-            if exc.status == 404:
-                not_found[name] = exc
-                continue
-            policies[name] = None
-            records.append(CollectionError(BUCKET, f"projects/_/buckets/{name}: getIamPolicy: {exc}", ("iam_policy",)))
-    present = still_listed(list(not_found), lambda: session.pages("storage", "/storage/v1/b", "items", params), "name")
-    for name in sorted(present):
-        policies[name] = None
-        message = f"projects/_/buckets/{name}: getIamPolicy: {not_found[name]} (the bucket is still listed)"
-        records.append(CollectionError(BUCKET, message, ("iam_policy",)))
-    for bucket in listed:
-        name = bucket["name"]
-        if name not in policies:  # deleted between the list and getIamPolicy
+        if name in not_found and name not in present:  # deleted between the list and getIamPolicy
             continue
         data = {**bucket, **scope(project)}
         for key in ("iamConfiguration", "encryption", "versioning", "logging", "retentionPolicy", "labels"):
             data.setdefault(key, None)
-        policy = policies[name]
-        if policy is not None:
-            policy.setdefault("bindings", [])
-        data["iam_policy"] = policy
         data["resource_name"] = f"projects/_/buckets/{name}"
-        records.append(EvidenceItem(BUCKET, data["resource_name"], data))
+        item = EvidenceItem(BUCKET, data["resource_name"], data)
+        answer = answers[name]
+        if name in failures:
+            env.gaps.unknown(item, ("iam_policy",), failures[name])
+        elif isinstance(answer, dict):
+            answer.setdefault("bindings", [])
+            data["iam_policy"] = answer
+        records.append(item)
     return records
 
 
-def service_accounts(session: RestSession, project: dict[str, Any]) -> Records:
+def service_accounts(env: Env, project: dict[str, Any]) -> Records:
     """Service accounts with their user-managed keys joined, plus one item per user-managed key.
 
-    Keys that could not be listed leave the account with ``keys: null`` (an error scoped to that
-    field) and make the key kind incomplete for the project (its items are missing).
+    Keys that could not be listed leave the account's ``keys`` unknown (an error scoped to that field)
+    and make the key kind incomplete for the project (its items are missing).
     """
-    records: Records = []
+    session = env.session
     path = f"/v1/projects/{project['projectId']}/serviceAccounts"
     listed = list(session.pages("iam", path, "accounts", {"pageSize": 100}))
-    keys_by_account: dict[str, list[dict[str, Any]] | None] = {}
-    failures: dict[str, ApiError] = {}
-    for account in listed:
-        try:
-            body = session.get("iam", f"/v1/{account['name']}/keys", {"keyTypes": "USER_MANAGED"})
-        except ApiError as exc:
-            failures[account["name"]] = exc
-            continue
-        keys_by_account[account["name"]] = body.get("keys") or []
-    not_found = [name for name, exc in failures.items() if exc.status == 404]
+
+    def keys_of(account: dict[str, Any]) -> dict[str, Any] | ApiError:
+        return attempt(lambda: session.get("iam", f"/v1/{account['name']}/keys", {"keyTypes": "USER_MANAGED"}))
+
+    answers = dict(zip((a["name"] for a in listed), env.each(keys_of, listed), strict=True))
+    not_found = [name for name, a in answers.items() if isinstance(a, ApiError) and a.status == 404]
     present = still_listed(not_found, lambda: session.pages("iam", path, "accounts", {"pageSize": 100}), "name")
-    for name, failure in failures.items():
-        if failure.status == 404 and name not in present:  # deleted between the list and keys.list
-            continue
-        keys_by_account[name] = None
-        records.append(CollectionError(SERVICE_ACCOUNT, f"{name}: keys.list: {failure}", ("keys",)))
-        records.append(CollectionError(SERVICE_ACCOUNT_KEY, f"{name}: keys.list: {failure}"))
+    records: Records = []
     for account in listed:
-        if account["name"] not in keys_by_account:
+        name = account["name"]
+        answer = answers[name]
+        if name in not_found and name not in present:  # deleted between the list and keys.list
             continue
-        keys = keys_by_account[account["name"]]
-        account_data = {**account, **scope(project), "keys": keys}
+        account_data = {**account, **scope(project)}
         account_data.setdefault("disabled", False)
-        records.append(EvidenceItem(SERVICE_ACCOUNT, account["name"], account_data))
-        for key in keys or []:
+        item = EvidenceItem(SERVICE_ACCOUNT, name, account_data)
+        records.append(item)
+        if isinstance(answer, ApiError):
+            reason = f"keys.list: {answer}"
+            env.gaps.unknown(item, ("keys",), reason)
+            env.gaps.missing(SERVICE_ACCOUNT_KEY, None, reason, name)
+            continue
+        keys = answer.get("keys") or []
+        account_data["keys"] = keys
+        for key in keys:
             key_data = {**key, **scope(project), "service_account": account["email"]}
             key_data.setdefault("disabled", False)
             key_data["service_account_disabled"] = account_data["disabled"]
@@ -142,7 +160,8 @@ def port_ranges(rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return ranges
 
 
-def firewalls(session: RestSession, project: dict[str, Any]) -> Records:
+def firewalls(env: Env, project: dict[str, Any]) -> Records:
+    session = env.session
     path = f"/compute/v1/projects/{project['projectId']}/global/firewalls"
     records: Records = []
     for rule in list(session.pages("compute", path, "items", {"maxResults": 500})):
@@ -157,7 +176,8 @@ def firewalls(session: RestSession, project: dict[str, Any]) -> Records:
     return records
 
 
-def sql_instances(session: RestSession, project: dict[str, Any]) -> Records:
+def sql_instances(env: Env, project: dict[str, Any]) -> Records:
+    session = env.session
     path = f"/v1/projects/{project['projectId']}/instances"
     records: Records = []
     for instance in list(session.pages("sqladmin", path, "items", {"maxResults": 500})):

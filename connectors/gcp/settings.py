@@ -1,12 +1,14 @@
-"""Settings of the GCP connector (CONTRACT §2: `organization_id` or `projects`, optional `api_endpoint`)."""
+"""Settings of the GCP connector (CONTRACT §2: `organization_id` or `projects`, optional `api_endpoint`),
+plus how hard it tries: the shared retry policy, request timeouts and the number of worker threads."""
 
 from __future__ import annotations
 
 import re
 
-from pydantic import field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from connectors.base import ConnectorSettings
+from connectors.http import RetrySettings
 
 _PROJECT_ID = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
 
@@ -17,6 +19,11 @@ class GcpSettings(ConnectorSettings):
     organization_id: str | None = None
     projects: list[str] | None = None
     api_endpoint: str | None = None
+    # Every call (each page of a list too) is bounded by retry.max_attempts and retry.deadline_seconds.
+    retry: RetrySettings = RetrySettings()
+    connect_timeout_seconds: float = Field(default=10.0, gt=0)
+    read_timeout_seconds: float = Field(default=30.0, gt=0)  # per attempt: a silent endpoint costs this
+    max_workers: int = Field(default=8, ge=1, le=64)  # projects at once, and detail calls at once
 
     @field_validator("organization_id")
     @classmethod

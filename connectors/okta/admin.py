@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -22,13 +23,15 @@ async def list_role_assignees(api: Api, page_limit: int) -> list[str]:
             params["after"] = after
         body, headers = await api.get("/api/v1/iam/assignees/users", params)
         if not isinstance(body, dict) or not isinstance(body.get("value"), list):
-            raise OktaApiError(None, "/api/v1/iam/assignees/users: unexpected answer shape")
+            raise OktaApiError(None, "GET /api/v1/iam/assignees/users: unexpected answer shape", transient=False)
         ids.extend(entry["id"] for entry in body["value"] if isinstance(entry, dict) and entry.get("id"))
         next_after = next_cursor(headers.getall("Link", [])) or _body_next(body)
         if not next_after or not body["value"]:
             return ids
         if next_after == after:
-            raise OktaApiError(None, "/api/v1/iam/assignees/users: the next-page cursor did not advance")
+            raise OktaApiError(
+                None, "GET /api/v1/iam/assignees/users: the next-page cursor did not advance", transient=False
+            )
         after = next_after
 
 
@@ -42,10 +45,17 @@ def _body_next(body: dict[str, Any]) -> str | None:
     return values[0]
 
 
+@dataclass
+class Assignments:
+    roles: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # user id -> roles (holders only)
+    failed: dict[str, OktaApiError] = field(default_factory=dict)  # user id -> why their roles are unknown
+
+
 async def read_role_assignments(
     api: Api, page_limit: int, concurrency: int, user_ids: list[str] | None = None
-) -> dict[str, list[dict[str, Any]]]:
-    """User id -> the roles assigned to the user (directly or through a group). Raises OktaApiError.
+) -> Assignments:
+    """User id -> the roles assigned to the user (directly or through a group), and the users whose roles
+    could not be read. Raises OktaApiError when the holders themselves cannot be listed.
 
     ``user_ids`` (every listed user) is the fallback when the IAM assignee listing answers 404: an org or
     API imitation without it is asked user by user, which costs one request per user but stays complete.
@@ -59,19 +69,22 @@ async def read_role_assignments(
         assignees = user_ids
     semaphore = asyncio.Semaphore(concurrency)
 
-    async def roles_of(user_id: str) -> tuple[str, list[dict[str, Any]] | None]:
+    async def roles_of(user_id: str) -> tuple[str, list[dict[str, Any]] | OktaApiError | None]:
         async with semaphore:
             try:
                 body = await api.get_all(f"/api/v1/users/{user_id}/roles")
             except OktaApiError as exc:
                 # Deleted since the listing: holds nothing any more. Any other 404 leaves the roles unknown.
-                if await user_was_deleted(api, user_id, exc):
-                    return user_id, None
-                raise
+                return user_id, None if await user_was_deleted(api, user_id, exc) else exc
         return user_id, [{name: role.get(name) for name in ROLE_FIELDS} for role in body if isinstance(role, dict)]
 
-    results = await asyncio.gather(*(roles_of(user_id) for user_id in dict.fromkeys(assignees)))
-    return {user_id: roles for user_id, roles in results if roles}
+    out = Assignments()
+    for user_id, roles in await asyncio.gather(*(roles_of(user_id) for user_id in dict.fromkeys(assignees))):
+        if isinstance(roles, OktaApiError):
+            out.failed[user_id] = roles
+        elif roles:
+            out.roles[user_id] = roles
+    return out
 
 
 def role_types_by_user(assignments: dict[str, list[dict[str, Any]]]) -> dict[str, list[str]]:

@@ -32,11 +32,13 @@ EVIDENCE_KINDS = (
             "passwordChanged": "last password change, or null",
             "profile": "the user's profile as returned by Okta",
             "factors": "[{id, factorType, provider, vendorName, status, created, lastUpdated, profile}] "
-            "(status ACTIVE | PENDING_ACTIVATION | ...); null when not fetched (DEPROVISIONED) or unreadable",
+            "(status ACTIVE | PENDING_ACTIVATION | ...); null when not fetched (DEPROVISIONED: deactivation resets "
+            "them); left unknown when the factor call failed",
             "factors_source": "fresh | carried_over | not_fetched | error",
-            "factors_from_run": "id of the run that fetched the factors (null when not fetched)",
-            "admin_roles": "admin role types the user holds (e.g. SUPER_ADMIN), [] for none; null when the "
-            "role assignments could not be read",
+            "factors_from_run": "id of the run that fetched the factors (null when not fetched, unknown when the "
+            "factor call failed)",
+            "admin_roles": "admin role types the user holds (e.g. SUPER_ADMIN), [] for none; unknown when the "
+            "role assignments (or this user's roles) could not be read",
             "org": "the Okta org host",
         },
     ),
@@ -73,7 +75,7 @@ EVIDENCE_KINDS = (
             "rules": "the policy's rules as returned (actions.signon for OKTA_SIGN_ON: {access, requireFactor, "
             "session: {maxSessionIdleMinutes, maxSessionLifetimeMinutes, usePersistentCookie}}; "
             "actions.appSignOn for ACCESS_POLICY: {access, verificationMethod: {factorMode, type, ...}}); "
-            "null when the rules could not be read",
+            "unknown when the rules could not be read",
             "authenticator_enrollment": "MFA_ENROLL only: [{key, enroll}] from either shape "
             "(enroll: REQUIRED | OPTIONAL | NOT_ALLOWED)",
             "org": "the Okta org host",

@@ -10,6 +10,7 @@ from connectors.base import CollectionError, EvidenceItem
 
 from .client import Api, OktaApiError
 from .facts import enrollment_of, without_links
+from .failures import Unreadable
 from .kinds import ORG, POLICY
 
 POLICY_TYPES = ("PASSWORD", "MFA_ENROLL", "OKTA_SIGN_ON", "ACCESS_POLICY")
@@ -29,51 +30,51 @@ def _is_unsupported(exc: OktaApiError, policy_type: str) -> bool:
 async def collect_policies(api: Api, org: str, page_limit: int, concurrency: int) -> PolicyResult:
     result = PolicyResult()
     semaphore = asyncio.Semaphore(concurrency)
+    rules_unread = Unreadable(POLICY, org, "rules", ("rules",), noun=("policy", "policies"))
 
-    async def with_rules(raw: dict[str, Any]) -> list[EvidenceItem | CollectionError]:
+    async def with_rules(raw: dict[str, Any]) -> EvidenceItem:
         data = without_links(raw)
         data["org"] = org
-        records: list[EvidenceItem | CollectionError] = []
+        if data.get("type") == "MFA_ENROLL":
+            data["authenticator_enrollment"] = enrollment_of(data.get("settings"))
+        item = EvidenceItem(POLICY, str(raw["id"]), data)
         async with semaphore:
             try:
                 rules = await api.get_all(f"/api/v1/policies/{raw['id']}/rules", {"limit": page_limit})
-                data["rules"] = [without_links(rule) for rule in rules if isinstance(rule, dict)]
             except OktaApiError as exc:
-                data["rules"] = None
                 # The policy itself is known: only checks reading its rules are in doubt.
-                records.append(
-                    CollectionError(
-                        POLICY, f"{org}: rules of policy {raw.get('name')}: {exc.reason}", fields=("rules",)
-                    )
-                )
-        if data.get("type") == "MFA_ENROLL":
-            data["authenticator_enrollment"] = enrollment_of(data.get("settings"))
-        records.insert(0, EvidenceItem(POLICY, str(raw["id"]), data))
-        return records
+                rules_unread.mark(item, exc, str(raw.get("name") or raw["id"]))
+                return item
+        data["rules"] = [without_links(rule) for rule in rules if isinstance(rule, dict)]
+        return item
 
-    for policy_type in POLICY_TYPES:
+    async def of_type(policy_type: str) -> list[EvidenceItem] | OktaApiError | None:
+        """The policies of one type with their rules; None when the org has no such type; the error."""
         try:
             policies = await api.get_all("/api/v1/policies", {"type": policy_type, "limit": page_limit})
         except OktaApiError as exc:
             if _is_unsupported(exc, policy_type):
                 api.context.log.info("okta %s: no %s policies on this engine (%s)", org, policy_type, exc.reason)
-                continue
-            result.records.append(CollectionError(POLICY, f"{org}: {policy_type} policies: {exc.reason}"))
+                return None
+            return exc
+        return list(await asyncio.gather(*(with_rules(p) for p in policies if isinstance(p, dict) and p.get("id"))))
+
+    # The four types are read side by side: on a slow org the policies cost one round of waits, not four.
+    outcomes = await asyncio.gather(*(of_type(policy_type) for policy_type in POLICY_TYPES))
+    for policy_type, outcome in zip(POLICY_TYPES, outcomes, strict=True):
+        if isinstance(outcome, OktaApiError):
+            result.records.append(CollectionError(POLICY, f"{org}: {policy_type} policies: {outcome.reason}"))
             if policy_type == "MFA_ENROLL":
-                result.records.append(CollectionError(ORG, f"{org}: MFA enrollment policies: {exc.reason}"))
+                result.records.append(CollectionError(ORG, f"{org}: MFA enrollment policies: {outcome.reason}"))
             continue
-        policies = [p for p in policies if isinstance(p, dict) and p.get("id")]
-        batches = await asyncio.gather(*(with_rules(policy) for policy in policies))
-        for records in batches:
-            result.records.extend(records)
+        result.records.extend(outcome or [])
         if policy_type == "MFA_ENROLL":
             result.mfa_enroll = [
                 {
-                    key: record.data.get(key)
+                    key: item.data.get(key)
                     for key in ("id", "name", "status", "priority", "system", "authenticator_enrollment")
                 }
-                for records in batches
-                for record in records
-                if isinstance(record, EvidenceItem)
+                for item in outcome or []
             ]
+    result.records.extend(rules_unread.errors())
     return result

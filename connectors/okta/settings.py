@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, field_validator, model_validator
 
 from connectors.base import ConnectorSettings
+from connectors.http import RetryPolicy, RetrySettings
 
 LOOPBACK_HOSTS = frozenset({"localhost"})
 DEFAULT_SCOPES = (
@@ -20,6 +21,21 @@ DEFAULT_SCOPES = (
     "okta.apps.read",
     "okta.logs.read",
 )
+# Okta's rate-limit windows are one minute: a 429 may ask for up to ~60 s, so the shared policy's 60 s cap
+# and deadline are raised. These are the defaults of ``retry:`` for any key it leaves out.
+OKTA_RETRY_DEFAULTS = {
+    "max_attempts": 5,
+    "initial_backoff_seconds": 2.0,
+    "max_backoff_seconds": 60.0,
+    "deadline_seconds": 180.0,
+    "max_retry_after_seconds": 120.0,
+}
+# The flat keys that existed before ``retry:`` and the ``retry:`` key each one sets.
+LEGACY_RETRY_KEYS = {
+    "max_retries": "max_attempts",
+    "retry_backoff": "initial_backoff_seconds",
+    "max_rate_limit_wait": "max_retry_after_seconds",
+}
 
 
 def is_loopback(host: str | None) -> bool:
@@ -48,12 +64,16 @@ class OktaSettings(ConnectorSettings):
     full_sweep_days: int = Field(default=7, ge=0, le=90)
     factor_concurrency: int = Field(default=8, ge=1, le=50)
     page_limit: int = Field(default=200, ge=1, le=200)
-    # Retry and pacing. Production defaults follow Okta's rate-limit guidance; tests lower the waits to ~0.
-    max_retries: int = Field(default=4, ge=0)
-    retry_backoff: float = Field(default=2.0, ge=0)
-    max_rate_limit_wait: float = Field(default=120.0, ge=0)
+    # Retry and pacing (connectors/http.py's shared policy). ``retry:`` is the policy; the older flat keys
+    # still work and set the matching ``retry:`` key (see LEGACY_RETRY_KEYS). Tests lower the waits to ~0.
+    retry: RetrySettings | None = None
+    max_retries: int = Field(default=4, ge=0, le=19)  # retries after the first try
+    retry_backoff: float = Field(default=2.0, ge=0)  # first backoff, doubled per retry when Okta names no wait
+    max_rate_limit_wait: float = Field(default=120.0, ge=0)  # longest wait for a rate-limit reset
     rate_limit_reserve: int = Field(default=5, ge=0)
+    # Seconds: one try (connect and answer), and the connection alone. Fractions are fine (aiohttp timeouts).
     request_timeout: float = Field(default=30.0, gt=0)
+    connect_timeout: float = Field(default=10.0, gt=0)
 
     @field_validator("org_url")
     @classmethod
@@ -75,7 +95,29 @@ class OktaSettings(ConnectorSettings):
             raise ValueError("set token, or both client_id and private_key_env (OAuth service app)")
         if self.token is not None and not self.token.get_secret_value().strip():
             raise ValueError("token is empty")
+        given = self.retry.model_fields_set if self.retry is not None else set()
+        for legacy, key in LEGACY_RETRY_KEYS.items():
+            if legacy in self.model_fields_set and key in given:
+                raise ValueError(f"set either {legacy} or retry.{key}, not both")
         return self
+
+    @property
+    def retry_settings(self) -> RetrySettings:
+        """Okta's defaults, overridden by the flat keys given, overridden by the ``retry:`` keys given."""
+        values: dict[str, float | int] = dict(OKTA_RETRY_DEFAULTS)
+        if "max_retries" in self.model_fields_set:
+            values["max_attempts"] = self.max_retries + 1
+        if "retry_backoff" in self.model_fields_set:
+            values["initial_backoff_seconds"] = self.retry_backoff
+        if "max_rate_limit_wait" in self.model_fields_set:
+            values["max_retry_after_seconds"] = self.max_rate_limit_wait
+        if self.retry is not None:
+            values.update({key: getattr(self.retry, key) for key in self.retry.model_fields_set})
+        return RetrySettings.model_validate(values)
+
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        return self.retry_settings.policy()
 
     @property
     def host(self) -> str:

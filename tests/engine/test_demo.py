@@ -49,8 +49,17 @@ def test_demo_writes_a_config_the_reading_commands_use_and_drift_shows_regressio
     assert "annexa demo --dir out --drift && annexa diff -c out/annexa.yaml" in first.stdout
     runs = _annexa(["runs", "-c", "out/annexa.yaml", "--format", "json"], tmp_path)
     assert runs.returncode == 0, runs.stderr
-    assert len(json.loads(runs.stdout)["runs"]) == 1
+    listed = json.loads(runs.stdout)["runs"]
+    # today's run, after a replayed week: six complete daily runs, so readiness has a window to show
+    assert [r["status"] for r in listed] == ["partial"] + ["complete"] * 6
+    assert [r["started_at"][11:] for r in listed[1:]] == ["06:00:00Z"] * 6
+    assert {c["name"] for c in listed[0]["connectors"]} >= {"aws", "okta", "manual"}
     assert _annexa(["validate", "-c", "out/annexa.yaml"], tmp_path).returncode == 0
+    readiness = json.loads(_annexa(["readiness", "-c", "out/annexa.yaml", "--format", "json"], tmp_path).stdout)
+    sections = {s["id"]: s for s in readiness["sections"]}
+    assert sections["audit_and_review"]["verdict"] == "ready"
+    assert {i["id"]: i["state"] for i in sections["clauses"]["items"]}["5.2"] == "expiring"
+    assert sections["observation"]["window"]["complete_runs"] == 6
 
     again = _annexa(["demo", "--dir", "out", "-q"], tmp_path)  # the same day: the same estate
     assert again.returncode == 0, again.stderr

@@ -45,7 +45,7 @@ def test_html_report_renders_in_chromium(project: Project, cli, tmp_path: Path) 
     dom = subprocess.run(
         [*common, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120, check=True
     ).stdout
-    assert 'id="summary-fail"><b>1</b>fail' in dom
+    assert 'id="summary-fail" href="#status=fail"><b>1</b>fail' in dom
     assert 'id="control-A.8.5" class="control" open=""' in dom  # failing controls are expanded
     assert "user bob has no MFA device" in dom
     assert 'id="theme-chart"' in dom and "<rect" in dom

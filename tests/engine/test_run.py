@@ -44,7 +44,8 @@ def test_run_stores_snapshot_and_reports_failing_resource(project: Project, cli)
     mfa = _check(report, "fake.iam.user_mfa_enabled")
     assert mfa["status"] == "fail"
     assert mfa["counts"] == {"pass": 1, "fail": 1, "error": 0}
-    assert mfa["failing"] == [{"resource": "bob", "message": "user bob has no MFA device"}]
+    assert [(f["resource"], f["message"]) for f in mfa["failing"]] == [("bob", "user bob has no MFA device")]
+    assert len(mfa["failing"][0]["evidence_hash"]) == 64  # the verdict traces to the stored item
     assert _control(report, "A.8.5")["status"] == "fail"
     assert _control(report, "A.8.3")["status"] == "pass"
     assert _control(report, "A.8.2")["status"] == "not_assessed"  # its only check had nothing in scope
@@ -55,7 +56,10 @@ def test_run_stores_snapshot_and_reports_failing_resource(project: Project, cli)
         "exclusion_reason": "no premises",
     }
     assert _control(report, "A.5.1")["status"] == "manual"
-    assert report["summary"] == {"controls": 93, "pass": 2, "fail": 1, "not_assessed": 1, "manual": 88, "excluded": 1}
+    assert report["summary"] == {
+        "controls": 93, "pass": 2, "fail": 1, "not_assessed": 1, "manual": 88, "excluded": 1,
+        "manual_evidenced": 0, "manual_missing": 88,
+    }  # fmt: skip
     assert report["run"]["status"] == "complete"
     assert report["run"]["connectors"][0]["name"] == "fake"
     assert report["run"]["connectors"][0]["evidence_items"] == 3
@@ -128,9 +132,8 @@ def test_disabled_check_and_param_override(project: Project, cli) -> None:
     assert cli("run").code == 0
     report = _report(cli)
     assert _control(report, "A.8.5")["status"] == "manual"
-    assert _check(report, "fake.iam.user_count_limited")["failing"] == [
-        {"resource": "administrator", "message": "administrator: Few users — not met"}
-    ]
+    failing = _check(report, "fake.iam.user_count_limited")["failing"]
+    assert [(f["resource"], f["message"]) for f in failing] == [("administrator", "administrator: Few users — not met")]
     listed = json.loads(cli("checks", "--format", "json").out)
     entry = next(c for c in listed["checks"] if c["id"] == "fake.iam.user_mfa_enabled")
     assert entry["enabled"] is False and entry["connector"] == "fake" and entry["evidence"] == "fake.iam.user"

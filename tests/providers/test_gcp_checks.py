@@ -12,7 +12,6 @@ from stub import Stub
 from collector.testing import collect_items, evaluate_connector_checks
 from connectors.base import CollectionError, EvidenceItem
 from connectors.gcp import GcpConnector
-from connectors.gcp.transport import RetryPolicy
 
 from .gcp_estate import NOW, ORG, seed
 from .gcp_imitation import GcpImitation
@@ -60,7 +59,7 @@ def collected(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Records]:
         key_file = imitation.write_key_file(Path(tmp_path_factory.mktemp("gcp")))
         mp.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(key_file))
         mp.setenv("NO_GCE_CHECK", "True")
-        mp.setattr(GcpConnector, "retry_policy", RetryPolicy(initial_delay=0.0, max_delay=0.0, sleep=lambda s: None))
+        mp.setattr(GcpConnector, "retry_sleep", lambda seconds: None)
         yield collect_items(GcpConnector, {"organization_id": "1000", "api_endpoint": stub.base_url})
     finally:
         mp.undo()

@@ -20,7 +20,7 @@ from collector.testing import collect_items, evaluate_connector_checks
 from connectors.base import CollectionError, ConnectorError, EvidenceItem
 from connectors.gcp import GcpConnector
 from connectors.gcp.settings import GcpSettings
-from connectors.gcp.transport import READ_ONLY_SCOPE, RetryPolicy
+from connectors.gcp.transport import READ_ONLY_SCOPE
 
 from .gcp_estate import NOW, ORG, audit_all, seed
 from .gcp_imitation import GcpImitation, google_error
@@ -38,8 +38,7 @@ class Sleeps(list[float]):
 @pytest.fixture
 def sleeps(monkeypatch: pytest.MonkeyPatch) -> Sleeps:
     recorded = Sleeps()
-    policy = RetryPolicy(attempts=4, initial_delay=0.0, max_delay=0.0, sleep=recorded)
-    monkeypatch.setattr(GcpConnector, "retry_policy", policy)
+    monkeypatch.setattr(GcpConnector, "retry_sleep", recorded)
     return recorded
 
 
@@ -50,8 +49,12 @@ def gcp(stub: Stub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sleeps: Sle
     yield imitation
 
 
+# 4 attempts without backoff (the recorded sleeps are then only the servers' Retry-After waits)
+FAST_RETRY = {"max_attempts": 4, "initial_backoff_seconds": 0.0, "max_backoff_seconds": 0.0}
+
+
 def run(gcp: GcpImitation, **settings: object) -> Records:
-    config: dict[str, object] = {"api_endpoint": gcp.stub.base_url, **settings}
+    config: dict[str, object] = {"api_endpoint": gcp.stub.base_url, "retry": FAST_RETRY, **settings}
     if "projects" not in settings:
         config.setdefault("organization_id", "1000")
     return collect_items(GcpConnector, config)
@@ -216,6 +219,13 @@ def without(records: Records, ids: list[str]) -> Records:
     return [r for r in records if not (isinstance(r, EvidenceItem) and r.id in ids)]
 
 
+def unknown(records: Records, kind: str, item_id: str) -> dict[str, str]:
+    """The item's unknown fields (field -> reason); an unknown field is absent from its data, never null."""
+    item = items(records, kind)[item_id]
+    assert not set(item.unknown) & set(item.data)
+    return item.unknown
+
+
 def scoped(records: Records, kind: str) -> list[tuple[str, tuple[str, ...] | None]]:
     """(message, fields) of every error of one kind."""
     return [(r.message, r.fields) for r in records if isinstance(r, CollectionError) and r.kind == kind]
@@ -225,7 +235,10 @@ def test_denied_bucket_policy_keeps_the_bucket_and_reports_the_gap(gcp: GcpImita
     gcp.denied.add(("storage", "prod-app-logs"))
     records = run(gcp)
 
-    assert items(records, "gcp.storage.bucket")["projects/_/buckets/prod-app-logs"].data["iam_policy"] is None
+    assert unknown(records, "gcp.storage.bucket", "projects/_/buckets/prod-app-logs") == {
+        "iam_policy": "getIamPolicy: 403 PERMISSION_DENIED: "
+        "caller does not have storage.buckets.getIamPolicy on prod-app-logs"
+    }
     assert scoped(records, "gcp.storage.bucket") == [
         (
             "projects/_/buckets/prod-app-logs: getIamPolicy: 403 PERMISSION_DENIED: "
@@ -252,9 +265,11 @@ def test_bucket_policy_endpoint_answering_a_plain_404_is_an_error_not_a_deleted_
     records = run(gcp)
 
     buckets = items(records, "gcp.storage.bucket")
-    assert len(buckets) == 3 and all(b.data["iam_policy"] is None for b in buckets.values())
-    assert {fields for _, fields in scoped(records, "gcp.storage.bucket")} == {("iam_policy",)}
-    assert len(scoped(records, "gcp.storage.bucket")) == 3
+    assert len(buckets) == 3 and all(set(b.unknown) == {"iam_policy"} for b in buckets.values())
+    # one endpoint, one reason: one error naming the buckets, not one per bucket
+    [error] = [r for r in records if isinstance(r, CollectionError) and r.kind == "gcp.storage.bucket"]
+    assert error.fields == ("iam_policy",) and sorted(error.items) == sorted(buckets)
+    assert error.message.endswith(": getIamPolicy: 404 error: HTTP 404 (the bucket is still listed)")
     # prod-app's 2 pages were listed again to tell "deleted" from "not there"
     assert [r.query.get("project") for r in gcp.stub.log if r.path == "/storage/v1/b"].count("prod-app") == 2 * 2
     results = evaluate_connector_checks(GcpConnector, records, now=NOW)
@@ -295,7 +310,7 @@ def test_keys_endpoint_answering_a_plain_404_leaves_keys_unknown(gcp: GcpImitati
     records = run(gcp)
 
     ci = "projects/prod-app/serviceAccounts/ci@prod-app.iam.gserviceaccount.com"
-    assert items(records, "gcp.iam.service_account")[ci].data["keys"] is None
+    assert unknown(records, "gcp.iam.service_account", ci) == {"keys": "keys.list: 404 error: HTTP 404"}
     assert not [k for k in items(records, "gcp.iam.service_account_key") if k.startswith(ci)]
     assert scoped(records, "gcp.iam.service_account") == [(f"{ci}: keys.list: 404 error: HTTP 404", ("keys",))]
     assert scoped(records, "gcp.iam.service_account_key") == [(f"{ci}: keys.list: 404 error: HTTP 404", None)]
@@ -312,12 +327,12 @@ def test_unreadable_ancestor_policy_leaves_audit_logging_undecided(gcp: GcpImita
 
     denied = "403 IAM_PERMISSION_DENIED: Permission 'getIamPolicy' denied on 'folders/21'"
     assert scoped(records, "gcp.folder") == [(f"folders/21: getIamPolicy: {denied}", ("iam_policy",))]
-    assert scoped(records, "gcp.project") == [
-        (f"projects/prod-data-lake: audit configs of ancestor folders/21: {denied}", ("inherited_audit_configs",))
-    ]
-    assert items(records, "gcp.folder")["folders/21"].data["iam_policy"] is None
+    reason = f"audit configs of ancestor folders/21: getIamPolicy: {denied}"
+    assert scoped(records, "gcp.project") == [(f"projects/prod-data-lake: {reason}", ("inherited_audit_configs",))]
+    assert unknown(records, "gcp.folder", "folders/21") == {"iam_policy": f"getIamPolicy: {denied}"}
+    assert unknown(records, "gcp.project", "projects/prod-data-lake") == {"inherited_audit_configs": reason}
     lake = items(records, "gcp.project")["projects/prod-data-lake"].data
-    assert lake["inherited_audit_configs"] is None and lake["ancestors"] == ["folders/21", "folders/11", ORG]
+    assert lake["ancestors"] == ["folders/21", "folders/11", ORG]
     results = evaluate_connector_checks(GcpConnector, records, now=NOW)
     audit = results["gcp.project.audit_logging_enabled"]
     assert audit.status == "error"
@@ -336,9 +351,11 @@ def test_unreadable_organization_policy_only_affects_audit_logging(gcp: GcpImita
     gcp.denied.add(("resourcemanager", ORG))
     records = run(gcp)
 
-    assert items(records, "gcp.organization")[ORG].data["iam_policy"] is None
-    project_errors = scoped(records, "gcp.project")
-    assert len(project_errors) == 5 and {f for _, f in project_errors} == {("inherited_audit_configs",)}
+    assert set(unknown(records, "gcp.organization", ORG)) == {"iam_policy"}
+    # the same gap in all 5 projects: one error naming them all
+    [error] = [r for r in records if isinstance(r, CollectionError) and r.kind == "gcp.project"]
+    assert error.fields == ("inherited_audit_configs",) and sorted(error.items) == sorted(items(records, "gcp.project"))
+    assert " and 2 more: audit configs of ancestor organizations/1000: getIamPolicy: 403" in error.message
     results = evaluate_connector_checks(GcpConnector, records, now=NOW)
     assert results["gcp.project.audit_logging_enabled"].status == "error"
     assert results["gcp.organization.no_public_iam_bindings"].status == "error"
@@ -350,7 +367,7 @@ def test_unreadable_project_policy_is_an_error_for_the_policy_checks_only(gcp: G
     gcp.denied.add(("resourcemanager", "projects/201"))
     records = run(gcp)
 
-    assert items(records, "gcp.project")["projects/prod-app"].data["iam_policy"] is None
+    assert set(unknown(records, "gcp.project", "projects/prod-app")) == {"iam_policy"}
     assert [f for _, f in scoped(records, "gcp.project")] == [("iam_policy",)]
     results = evaluate_connector_checks(GcpConnector, records, now=NOW)
     for check_id in ("gcp.project.no_public_iam_bindings", "gcp.project.audit_logging_enabled"):
@@ -363,8 +380,7 @@ def test_unreachable_ancestor_folder_leaves_the_chain_unknown(gcp: GcpImitation)
     gcp.stub.fail("GET", r"/v3/folders/21", 404, body={"message": "Not Found"})
     records = run(gcp, projects=["prod-data-lake", "dev-sandbox"])
 
-    lake = items(records, "gcp.project")["projects/prod-data-lake"].data
-    assert lake["ancestors"] is None and lake["inherited_audit_configs"] is None
+    assert set(unknown(records, "gcp.project", "projects/prod-data-lake")) == {"ancestors", "inherited_audit_configs"}
     assert [f for _, f in scoped(records, "gcp.project")] == [("inherited_audit_configs", "ancestors")]
     sandbox = items(records, "gcp.project")["projects/dev-sandbox"].data
     assert sandbox["ancestors"] == ["folders/12", ORG] and sandbox["inherited_audit_configs"]

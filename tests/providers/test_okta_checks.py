@@ -153,7 +153,7 @@ def collect_with(stub: Any, change: Any = None, fault: tuple[str, int] | None = 
         change(org)
     OktaImitation(stub, org)
     if fault:
-        stub.fail("GET", fault[0], fault[1])
+        stub.fail("GET", fault[0], fault[1], times=10)  # persistent: a 500 is retried
     return collect_items(OktaConnector, {"org_url": stub.base_url, "token": TOKEN, "retry_backoff": 0})
 
 
@@ -171,7 +171,7 @@ def test_unknown_roles_make_admin_checks_error_and_leave_the_others_judged(stub:
     assert results["okta.admin.super_admins_limited"].status == "error"
     for check in ("admins_have_mfa", "admins_phishing_resistant", "deprovisioned_no_admin_roles"):
         assert results[f"okta.user.{check}"].status == "error", check
-        assert any("admin roles of users" in e for e in results[f"okta.user.{check}"].errors)
+        assert any("admin roles of" in e for e in results[f"okta.user.{check}"].errors)
     # The roles are joined onto the users, but these checks never read them: their real status stays.
     mfa = results["okta.user.mfa_enrolled"]
     assert mfa.status == "fail" and mfa.failing == ["bob@example.com"] and mfa.errors == []
@@ -185,9 +185,9 @@ def test_failed_factor_call_makes_only_the_factor_checks_error(stub: Any) -> Non
     mfa = results["okta.user.mfa_enrolled"]
     assert mfa.status == "error" and mfa.failing == []
     assert [f.resource for f in mfa.findings if f.status == "error"] == ["bob@example.com"]
-    assert any("factors of bob@example.com" in e for e in mfa.errors)
+    assert any("factors of 1 user (bob@example.com)" in e for e in mfa.errors)
     for check in ("admins_have_mfa", "admins_phishing_resistant"):  # read factors: the error is attached
-        assert any("factors of bob@example.com" in e for e in results[f"okta.user.{check}"].errors)
+        assert any("factors of 1 user (bob@example.com)" in e for e in results[f"okta.user.{check}"].errors)
     assert results["okta.user.admins_phishing_resistant"].failing == ["dave@example.com"]
     inactive = results["okta.user.inactive_deactivated"]
     assert (inactive.status, inactive.failing, inactive.errors) == ("fail", ["carol@example.com"], [])

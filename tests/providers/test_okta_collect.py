@@ -38,6 +38,10 @@ def items_of(records: list[Record], kind: str) -> dict[str, dict[str, Any]]:
     return {r.id: r.data for r in records if isinstance(r, EvidenceItem) and r.kind == kind}
 
 
+def unknown_of(records: list[Record], kind: str) -> dict[str, EvidenceItem]:
+    return {r.id: r for r in records if isinstance(r, EvidenceItem) and r.kind == kind}
+
+
 def errors_of(records: list[Record]) -> list[CollectionError]:
     return [r for r in records if isinstance(r, CollectionError)]
 
@@ -165,10 +169,13 @@ def test_permission_denied_for_roles_is_that_kinds_error(stub: Any) -> None:
     assert roles_error.kind == "okta.admin.role_assignments" and "HTTP 403 E0000006" in roles_error.message
     assert roles_error.fields is None
     assert users_error.kind == "okta.user" and users_error.fields == ("admin_roles",)
+    assert "admin roles of 10 users" in users_error.message and "GET /api/v1/iam/assignees/users" in users_error.message
+    assert len(users_error.items) == 10
     assert items_of(records, "okta.admin.role_assignments") == {}
-    users = items_of(records, "okta.user")
-    assert users["alice@example.com"]["admin_roles"] is None  # unknown, never "no roles"
-    assert users["alice@example.com"]["factors"] and items_of(records, "okta.policy")
+    users = unknown_of(records, "okta.user")
+    assert "admin_roles" not in users["alice@example.com"].data  # unknown, never "no roles" (nor null)
+    assert "HTTP 403 E0000006" in users["alice@example.com"].unknown["admin_roles"]
+    assert users["alice@example.com"].data["factors"] and items_of(records, "okta.policy")
 
 
 def test_error_mid_pagination_is_an_error_not_a_shorter_list(stub: Any) -> None:
@@ -201,8 +208,9 @@ def test_bare_404_on_factors_of_an_existing_user_is_a_factor_error_not_a_deletio
     [error] = errors_of(records)
     assert error.kind == "okta.user" and error.fields == ("factors", "factors_from_run")
     assert "bob@example.com" in error.message and "HTTP 404" in error.message
-    bob = items_of(records, "okta.user")["bob@example.com"]
-    assert bob["factors"] is None and bob["factors_source"] == "error" and bob["status"] == "ACTIVE"
+    bob = unknown_of(records, "okta.user")["bob@example.com"]
+    assert "factors" not in bob.data and bob.data["factors_source"] == "error" and bob.data["status"] == "ACTIVE"
+    assert set(bob.unknown) == {"factors", "factors_from_run"} and "HTTP 404" in bob.unknown["factors"]
 
 
 def test_404_with_okta_code_on_factors_but_the_user_still_exists_is_an_error(stub: Any) -> None:
@@ -212,18 +220,79 @@ def test_404_with_okta_code_on_factors_but_the_user_still_exists_is_an_error(stu
     records = collect_items(OktaConnector, settings_for(stub))
     [error] = errors_of(records)
     assert error.fields == ("factors", "factors_from_run") and "bob@example.com" in error.message
-    assert items_of(records, "okta.user")["bob@example.com"]["factors"] is None
+    assert error.items == ("bob@example.com",)
+    assert "factors" in unknown_of(records, "okta.user")["bob@example.com"].unknown
 
 
 def test_factor_failure_for_one_user_is_recorded_for_the_factor_fields_only(stub: Any) -> None:
     serve(stub)
-    stub.fail("GET", r"/api/v1/users/00u1carol000000003/factors", 500, times=1)
-    records = collect_items(OktaConnector, settings_for(stub))
+    stub.fail("GET", r"/api/v1/users/00u1carol000000003/factors", 500, times=10)
+    records = collect_items(OktaConnector, settings_for(stub, max_retries=2))
     [error] = errors_of(records)
     assert error.kind == "okta.user" and "carol@example.com" in error.message
     assert error.fields == ("factors", "factors_from_run")
-    carol = items_of(records, "okta.user")["carol@example.com"]
-    assert carol["factors"] is None and carol["factors_source"] == "error"
+    assert "after 2 retries" in error.message and stub.count("GET", r"/api/v1/users/00u1carol000000003/factors") == 3
+    carol = unknown_of(records, "okta.user")["carol@example.com"]
+    assert "factors" not in carol.data and carol.data["factors_source"] == "error"
+    assert carol.unknown["factors"].startswith("GET /api/v1/users/00u1carol000000003/factors: HTTP 500")
+    assert carol.data["admin_roles"] == [] and carol.data["lastLogin"]  # the other facts are known
+
+
+def test_a_transient_500_is_retried(stub: Any) -> None:
+    serve(stub)
+    stub.fail("GET", r"/api/v1/users/00u1carol000000003/factors", 500, times=1)
+    stub.fail("GET", r"/api/v1/groups", 502, times=2)
+    records = collect_items(OktaConnector, settings_for(stub))
+    assert errors_of(records) == []
+    assert items_of(records, "okta.user")["carol@example.com"]["factors_source"] == "fresh"
+    assert stub.count("GET", r"/api/v1/groups") == 3
+
+
+def test_factor_failures_of_many_users_are_one_error(stub: Any) -> None:
+    serve(stub)
+    stub.fail("GET", r"/api/v1/users/[^/]+/factors", 503, times=100)
+    records = collect_items(OktaConnector, settings_for(stub, max_retries=0))
+    [error] = errors_of(records)
+    assert error.fields == ("factors", "factors_from_run") and len(error.items) == 8
+    assert "factors of 8 users (" in error.message and "and 5 more" in error.message
+    assert "GET /api/v1/users/{id}/factors: HTTP 503" in error.message
+    assert {u.id for u in unknown_of(records, "okta.user").values() if u.unknown} == set(error.items)
+
+
+def test_a_429_asking_for_a_longer_wait_than_allowed_ends_the_call(stub: Any) -> None:
+    serve(stub)
+    far = {"X-Rate-Limit-Remaining": "0", "X-Rate-Limit-Reset": str(int(time.time()) + 3600)}
+    stub.fail("GET", r"/api/v1/apps", 429, times=10, headers=far, body={"errorCode": "E0000047"})
+    begin = time.monotonic()
+    records = collect_items(OktaConnector, settings_for(stub))
+    assert time.monotonic() - begin < 5
+    [error] = errors_of(records)
+    assert error.kind == "okta.application" and "HTTP 429" in error.message
+    assert stub.count("GET", r"/api/v1/apps") == 1
+
+
+def test_a_hanging_request_is_bounded_by_the_timeout_and_the_attempts(stub: Any) -> None:
+    serve(stub)
+    stub.hang("GET", r"/api/v1/authenticators", seconds=5)
+    begin = time.monotonic()
+    records = collect_items(OktaConnector, settings_for(stub, request_timeout=0.3, retry={"max_attempts": 2}))
+    assert time.monotonic() - begin < 3
+    [error] = errors_of(records)
+    assert error.kind == "okta.authenticator" and "TimeoutError" in error.message and "after 1 retry" in error.message
+    assert stub.count("GET", r"/api/v1/authenticators") == 2
+    assert items_of(records, "okta.group") and items_of(records, "okta.user")
+
+
+def test_the_deadline_bounds_a_call_whatever_the_attempts(stub: Any) -> None:
+    serve(stub)
+    stub.hang("GET", r"/api/v1/groups", seconds=5)
+    begin = time.monotonic()
+    retry = {"max_attempts": 10, "deadline_seconds": 0.5}
+    records = collect_items(OktaConnector, {**settings_for(stub, request_timeout=30, retry=retry)})
+    assert time.monotonic() - begin < 3
+    [error] = errors_of(records)
+    assert error.kind == "okta.group" and "0.5 s deadline" in error.message
+    assert stub.count("GET", r"/api/v1/groups") == 1
 
 
 def test_denied_roles_leave_users_with_unknown_admin_roles_only(stub: Any) -> None:
@@ -235,7 +304,14 @@ def test_denied_roles_leave_users_with_unknown_admin_roles_only(stub: Any) -> No
     assert set(by_kind) == {"okta.admin.role_assignments", "okta.user"}
     assert by_kind["okta.admin.role_assignments"].fields is None  # the aggregate item is missing
     assert by_kind["okta.user"].fields == ("admin_roles",)
-    assert {u["admin_roles"] for u in items_of(records, "okta.user").values()} == {None}
+    # Only the three role holders' roles are unknown; the assignee listing says the others hold none.
+    users = unknown_of(records, "okta.user")
+    unknown = sorted(login for login, u in users.items() if "admin_roles" in u.unknown)
+    assert (
+        unknown == sorted(by_kind["okta.user"].items) == ["alice@example.com", "dave@example.com", "erin@example.com"]
+    )
+    assert all("admin_roles" not in users[login].data for login in unknown)
+    assert users["bob@example.com"].data["admin_roles"] == []
 
 
 def test_missing_assignee_listing_falls_back_to_each_users_roles(stub: Any) -> None:
@@ -283,9 +359,11 @@ def test_unreadable_rules_leave_only_the_rules_unknown(stub: Any) -> None:
     records = collect_items(OktaConnector, settings_for(stub))
     [error] = errors_of(records)
     assert error.kind == "okta.policy" and error.fields == ("rules",) and "Legacy sign-on" in error.message
-    policies = items_of(records, "okta.policy")
-    assert policies["00p1signonbad00007"]["rules"] is None and policies["00p1signonbad00007"]["status"] == "ACTIVE"
-    assert policies["00p1signonok000006"]["rules"]
+    assert error.items == ("00p1signonbad00007",)
+    policies = unknown_of(records, "okta.policy")
+    bad = policies["00p1signonbad00007"]
+    assert "rules" not in bad.data and "HTTP 404" in bad.unknown["rules"] and bad.data["status"] == "ACTIVE"
+    assert policies["00p1signonok000006"].data["rules"] and not policies["00p1signonok000006"].unknown
 
 
 def test_unknown_enum_values_are_kept_not_fatal(stub: Any) -> None:
@@ -361,6 +439,23 @@ def test_org_url_accepted(url: str) -> None:
 def test_org_url_rejected(url: str) -> None:
     with pytest.raises(ValidationError):
         OktaSettings.model_validate({"org_url": url, "token": "t"})
+
+
+def test_retry_settings_from_the_flat_keys_and_retry() -> None:
+    base = {"org_url": "https://x.okta.com", "token": "t"}
+    default = OktaSettings.model_validate(base).retry_settings
+    assert (default.max_attempts, default.initial_backoff_seconds, default.max_retry_after_seconds) == (5, 2.0, 120.0)
+    flat = OktaSettings.model_validate({**base, "max_retries": 1, "retry_backoff": 0.1, "max_rate_limit_wait": 7})
+    assert flat.retry_settings.max_attempts == 2 and flat.retry_settings.initial_backoff_seconds == 0.1
+    assert flat.retry_settings.max_retry_after_seconds == 7 and flat.retry_settings.deadline_seconds == 180
+    nested = OktaSettings.model_validate(
+        {**base, "retry_backoff": 0, "retry": {"max_attempts": 3, "deadline_seconds": 9}}
+    )
+    assert (nested.retry_policy.attempts, nested.retry_policy.initial_delay, nested.retry_policy.deadline) == (3, 0, 9)
+    with pytest.raises(ValidationError, match=r"max_retries or retry\.max_attempts"):
+        OktaSettings.model_validate({**base, "max_retries": 1, "retry": {"max_attempts": 3}})
+    with pytest.raises(ValidationError):
+        OktaSettings.model_validate({**base, "retry": {"attempts": 3}})
 
 
 def test_exactly_one_auth_method() -> None:
