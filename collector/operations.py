@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import signal
 import sqlite3
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from datetime import datetime
@@ -260,10 +261,30 @@ def validate_all(path: Path, explicit: bool) -> str:
     settings = load_settings(path)
     active = settings.checks.for_connectors(settings.connector_names)
     connectors = ", ".join(settings.connector_names) or "none"
+    for warning in excluded_but_checked(settings):
+        print(f"annexa: warning: {warning}", file=sys.stderr)
     return (
         f"{path}: valid ({len(settings.checks.checks)} checks in all; {len(active)} enabled for the configured "
         f"connectors: {connectors})"
     )
+
+
+def excluded_but_checked(settings: Settings) -> list[str]:
+    """SoA exclusions of controls that enabled checks cover: allowed, but an auditor will ask why."""
+    covering: dict[str, list[str]] = {}
+    for check in settings.checks.for_connectors(settings.connector_names):
+        for control_id in check.definition.controls:
+            covering.setdefault(control_id, []).append(check.definition.id)
+    out = []
+    for control_id in settings.excluded:
+        if checks := sorted(covering.get(control_id, [])):
+            line = settings.source.line_of(("soa", "excluded", control_id))
+            where = f"{settings.file}:{line}" if line else str(settings.file)
+            out.append(
+                f"{where}: soa.excluded.{control_id}: excluded, yet {len(checks)} enabled checks cover it "
+                f"({', '.join(checks[:3])}{' …' if len(checks) > 3 else ''}); the report shows it as excluded"
+            )
+    return out
 
 
 __all__ = ["load_connector", "perform_run", "run_plans"]

@@ -157,7 +157,7 @@ def _collect_and_publish(
 
     connector_runs, items_by_kind, kind_errors = _summarise(plans, outcomes)
     progress.message("evaluating checks")
-    active = checks.for_connectors(connector_names := {p.name for p in plans})
+    active = checks.for_connectors({p.name for p in plans})
     check_results = evaluate_checks(active, items_by_kind, kind_errors, started)
     controls = evaluate_controls(load_catalogue(), check_results, excluded)
     status = "complete" if all(c.status == "ok" for c in connector_runs) else "partial"
@@ -190,7 +190,8 @@ def _collect_and_publish(
         finished_at=iso(started + (utcnow() - begun)) if replayed else None,
     )
     store.publish(run_id, publication)
-    progress.message(f"run {run_id} {status}: {len(connector_names)} connector(s), {len(check_results)} checks")
+    connectors = len({p.name for p in plans if p.counts_as_connector})  # not the built-in manual/isms plans
+    progress.message(f"run {run_id} {status}: {connectors} connector(s), {len(check_results)} checks")
     return RunResult(run_id, status, started, connector_runs, check_results, controls, summary)
 
 

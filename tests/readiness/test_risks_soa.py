@@ -301,3 +301,11 @@ def test_bad_soa_settings_are_refused(cli: Any, project: Project, extra: str, me
 def test_xlsx_is_not_written_to_a_terminal_and_a_bad_format_is_refused(cli: Any, registered: Path) -> None:
     result = cli("soa", "-c", str(registered), "--format", "pdf")
     assert result.code == 2 and "pdf" in result.err
+
+
+def test_validate_warns_when_an_excluded_control_is_covered_by_checks(cli: Any, project: Project) -> None:
+    config = project.config(ESTATE, extra='soa:\n  excluded: {A.8.5: "handled by the parent company"}\n')
+    result = cli("validate", "-c", str(config))
+    assert result.code == 0 and "valid" in result.out
+    assert "soa.excluded.A.8.5: excluded, yet 1 enabled checks cover it (fake.iam.user_mfa_enabled)" in result.err
+    assert f"{config}:7:" in result.err  # the line of the exclusion
