@@ -103,11 +103,16 @@ class BranchReader:
 
     def _read_summary(self, repo: dict[str, Any]) -> Summary:
         from github import GithubException
+        from requests.exceptions import RequestException
 
         try:
             body, unchanged = self.api.get_page(self._path(repo))
         except GithubException:
             return NOT_ASKED  # e.g. an empty repository ("Branch not found"): the direct calls decide
+        except RequestException:
+            # Retries spent on 5xx (requests' RetryError) or a timeout: the summary is only a shortcut,
+            # so the direct calls decide, and one failing repository never stops the organization's sweep.
+            return NOT_ASKED
         flag = (body or {}).get("protected")
         return Summary(flag if isinstance(flag, bool) else None, unchanged)
 

@@ -299,3 +299,16 @@ def test_token_never_in_evidence_errors_or_logs(stub: Any, caplog: pytest.LogCap
     assert TOKEN not in repr(collected)
     assert TOKEN not in caplog.text
     assert all(r.headers["authorization"] == f"token {TOKEN}" for r in stub.log)  # it was really sent
+
+
+def test_a_failing_branch_summary_costs_that_repository_not_the_organization(stub: Any) -> None:
+    # A persistent 500 on one repository's branch summary: PyGithub raises requests' RetryError once its
+    # retries are spent, which used to crash the whole connector.
+    serve(stub, compliant_estate())
+    stub.fail("GET", "/repos/acme/web/branches/main", 500, times=1_000_000, body={"message": "Server Error"})
+    collected = collect_items(GitHubConnector, settings(stub, max_retries=1))
+    assert stub.count("GET", "/repos/acme/web/branches/main") > 0
+    repos = items_of(collected, "github.repo")
+    assert len(repos) == 4  # every repository is still collected
+    assert repos["acme/api"]["branch_protection"] is not None and repos["acme/web"]["branch_protection"] is None
+    assert not [c for c in collected if isinstance(c, CollectionError) and c.kind == "github.org"]
