@@ -6,6 +6,8 @@ nothing passes unless every in-scope item was shown compliant and its evidence k
 
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -89,7 +91,20 @@ def evaluate_check(
         if _concerns(e, fields)
     ]
     counts = {PASS: 0, FAIL: 0, ERROR: 0}
-    for item in items:
+    budget = check_time_budget()
+    started = time.monotonic()
+    for done, item in enumerate(items):
+        if time.monotonic() - started > budget:
+            # Too expensive: the rest of the items are errors, never judged, and the run goes on.
+            message = (
+                f"evaluation stopped after {budget:g} s over {done} of {len(items)} items: the expression is too "
+                "expensive (simplify it, or use a lookup)"
+            )
+            errors.append(message)
+            for rest in items[done:]:
+                findings.append(Finding(check.id, rest.id, ERROR, f"{rest.id}: {message}", rest.hash))
+                counts[ERROR] += 1
+            break
         data = item.data
         context.add_variable("resource", data if fields is None else {k: data[k] for k in fields if k in data})
         try:
@@ -109,6 +124,17 @@ def evaluate_check(
         text = "" if compliant else render_message(check, item)
         findings.append(Finding(check.id, item.id, status, text, item.hash))
     return CheckResult(check, check_status(counts, bool(errors)), counts, findings, errors)
+
+
+CHECK_TIME_BUDGET_S = 60.0  # per check and run; ANNEXA_CHECK_TIME_LIMIT overrides it (seconds)
+
+
+def check_time_budget() -> float:
+    raw = os.environ.get("ANNEXA_CHECK_TIME_LIMIT")
+    try:
+        return float(raw) if raw else CHECK_TIME_BUDGET_S
+    except ValueError:
+        return CHECK_TIME_BUDGET_S
 
 
 class UnknownFact(Exception):

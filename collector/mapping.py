@@ -32,6 +32,24 @@ _MACRO_BINDING = re.compile(r"\.\s*(?:all|exists|exists_one|map|filter)\s*\(\s*(
 _PARAM_REF = re.compile(r"\bparams\s*\.\s*([A-Za-z_][A-Za-z0-9_]*)")
 _RESOURCE_TOKEN = re.compile(r"(?<![\w.])resource\b(\s*\.\s*([A-Za-z_][A-Za-z0-9_]*))?")
 PLACEHOLDER = re.compile(r"\{([^{}]+)\}")  # {resource.x} in a check's message
+_CALL = re.compile(r"(?<![\w$])([A-Za-z_][A-Za-z0-9_]*)\s*\(")
+_STRING_LITERAL = re.compile(
+    r"(?:[rRbB]{0,2})"
+    r"(\"\"\"[\s\S]*?\"\"\"|'''[\s\S]*?'''|\"(?:\\.|[^\"\\])*\"|'(?:\\.|[^'\\])*')"
+)
+# The functions, methods and macros of the CEL runtime Annexa evaluates with (the standard definitions
+# it implements); a call to anything else would only fail when the run evaluates it.
+CEL_FUNCTIONS = frozenset(
+    {
+        "size", "int", "uint", "double", "string", "bytes", "type", "dyn", "timestamp", "duration",
+        "matches", "contains", "startsWith", "endsWith", "has", "all", "exists", "exists_one", "map", "filter",
+        "getDate", "getDayOfMonth", "getDayOfWeek", "getDayOfYear", "getFullYear", "getHours",
+        "getMilliseconds", "getMinutes", "getMonth", "getSeconds",
+    }
+)  # fmt: skip
+MAX_EXPRESSION_CHARS = 4000
+MAX_COMPREHENSION_NESTING = 3  # .all/.exists/.map/.filter inside one another: cost grows as the product of the lists
+_COMPREHENSION = re.compile(r"\.\s*(?:all|exists|exists_one|map|filter)\s*\(")
 _CEL_POSITION = re.compile(r"<input>:(\d+):(\d+):\s*(.*)")
 
 
@@ -232,6 +250,12 @@ def _compile_cel(expression: str, path: tuple[str | int, ...], definition: Check
         program = cel.compile(expression)
     except Exception as exc:  # the cel extension raises ValueError; anything it raises is a mapping error
         raise loaded.error(path, f"check {definition.id}: CEL syntax error{_cel_position(str(exc))}") from None
+    _bound_cost(expression, path, definition, loaded)
+    code = _STRING_LITERAL.sub('""', expression)
+    for name in _CALL.findall(code):
+        if name not in CEL_FUNCTIONS:
+            hint = _did_you_mean(name, CEL_FUNCTIONS)
+            raise loaded.error(path, f"check {definition.id}: {key} calls unknown CEL function {name!r}{hint}")
     bound = set(_MACRO_BINDING.findall(expression))
     undefined = sorted(set(program.variables()) - CEL_VARIABLES - bound)
     if undefined:
@@ -243,6 +267,41 @@ def _compile_cel(expression: str, path: tuple[str | int, ...], definition: Check
         if name not in definition.params:
             raise loaded.error(path, f"check {definition.id}: {key} uses params.{name}, which `params` does not define")
     return program
+
+
+def _bound_cost(expression: str, path: tuple[str | int, ...], definition: CheckDefinition, loaded: LoadedYaml) -> None:
+    """Refuse expressions whose evaluation cost could run away: very long, or comprehensions nested deep."""
+    key = str(path[-1])
+    if len(expression) > MAX_EXPRESSION_CHARS:
+        raise loaded.error(
+            path, f"check {definition.id}: {key} is {len(expression)} characters; the limit is {MAX_EXPRESSION_CHARS}"
+        )
+    code = _STRING_LITERAL.sub('""', expression)
+    opened: list[int] = []  # parenthesis depth at which each open comprehension started
+    depth = deepest = 0
+    position = 0
+    while position < len(code):
+        match = _COMPREHENSION.match(code, position)
+        if match:
+            depth += 1
+            opened.append(depth)
+            deepest = max(deepest, len(opened))
+            position = match.end()
+            continue
+        char = code[position]
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            if opened and opened[-1] == depth:
+                opened.pop()
+            depth -= 1
+        position += 1
+    if deepest > MAX_COMPREHENSION_NESTING:
+        raise loaded.error(
+            path,
+            f"check {definition.id}: {key} nests {deepest} comprehensions (all/exists/map/filter) inside one "
+            f"another; the limit is {MAX_COMPREHENSION_NESTING}: use a lookup or split the check",
+        )
 
 
 def _cel_position(message: str) -> str:

@@ -88,6 +88,17 @@ def test_override_parameter_of_wrong_type(project: Project, cli) -> None:
             r":6: checks\[0\]\.assert: check fake\.iam\.user_mfa_enabled: .*undefined variable 'user'",
         ),
         ("assert: resource.mfa == params.x", r":6: checks\[0\]\.assert: .*params\.x"),
+        (
+            "assert: resource.name.matchs('^a') || resource.mfa",
+            r":6: checks\[0\]\.assert: check fake\.iam\.user_mfa_enabled: assert calls unknown CEL function "
+            r"'matchs' \(did you mean 'matches'\?\)",
+        ),
+        (
+            "assert: resource.tags.all(a, resource.tags.all(b, resource.tags.all(c, resource.tags.all(d, a == d)))) ||"
+            " resource.mfa",
+            r":6: checks\[0\]\.assert: .*nests 4 comprehensions .* the limit is 3",
+        ),
+        ("assert: resource.mfa || " + " || ".join(["false"] * 900), r":6: checks\[0\]\.assert: .*the limit is 4000"),
     ],
 )
 def test_bad_cel(project: Project, cli, replacement: str, pattern: str) -> None:
@@ -162,3 +173,18 @@ def test_error_names_the_file_given_with_c(tmp_path: Path, project: Project, cli
     result = cli("run", "-c", str(other))
     assert result.code == 2
     assert f"{other}:3: connectors.fake.bogus: unknown key" in result.err
+
+
+def test_a_check_over_its_time_budget_is_error_never_a_verdict(
+    project: Project, cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    project.config("{users: [{name: alice, mfa: true}, {name: bob, mfa: false}]}")
+    monkeypatch.setenv("ANNEXA_CHECK_TIME_LIMIT", "0")  # every check is over budget before its first item
+    assert cli("run").code == 0
+    report = json.loads(cli("report", "--format", "json").out)
+    check = next(c for c in report["controls"] if c["id"] == "A.8.5")["checks"][0]
+    assert check["id"] == "fake.iam.user_mfa_enabled" and check["status"] == "error"
+    assert check["counts"] == {"pass": 0, "fail": 0, "error": 2}
+    assert "evaluation stopped after 0 s over 0 of 2 items: the expression is too expensive" in check["errors"][0]
