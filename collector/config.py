@@ -205,8 +205,18 @@ def _connector_entries(source: LoadedYaml, model: AnnexaConfig) -> list[Connecto
                 settings = cls.settings_model.model_validate(one if one is not None else {})
             except ValidationError as exc:
                 raise _pydantic_error(source, exc, path) from None
+            _require_env(source, settings, path)
             entries.append(ConnectorEntry(name, settings, index))
     return entries
+
+
+def _require_env(source: LoadedYaml, settings: ConnectorSettings, path: tuple[str | int, ...]) -> None:
+    """A setting naming an environment variable (``*_env``) is checked like ``${VAR}``: unset is an error now,
+    not at the run's first API call."""
+    for name in type(settings).model_fields:
+        value = getattr(settings, name, None)
+        if name.endswith("_env") and isinstance(value, str) and value and not os.environ.get(value):
+            raise source.error((*path, name), f"names the environment variable {value}, which is not set (or empty)")
 
 
 def _pydantic_error(source: LoadedYaml, exc: ValidationError, prefix: tuple[str | int, ...]) -> InputError:

@@ -114,7 +114,9 @@ def annexa_commands(script: str) -> list[list[str]]:
 
 
 def _env_for(text: str) -> dict[str, str]:
-    return {name: f"dummy-{name.lower()}" for name in _ENV.findall(text)}
+    """Dummy values for the variables a block names, by ${VAR} or by a `*_env: VAR` setting (as a user sets them)."""
+    names = _ENV.findall(text) + re.findall(r"_env:\s*([A-Za-z_][A-Za-z0-9_]*)", text)
+    return {name: f"dummy-{name.lower()}" for name in names}
 
 
 def _validate_config(text: str, directory: Path, extra_env: dict[str, str]) -> subprocess.CompletedProcess[str]:

@@ -188,3 +188,21 @@ def test_a_check_over_its_time_budget_is_error_never_a_verdict(
     assert check["id"] == "fake.iam.user_mfa_enabled" and check["status"] == "error"
     assert check["counts"] == {"pass": 0, "fail": 0, "error": 2}
     assert "evaluation stopped after 0 s over 0 of 2 items: the expression is too expensive" in check["errors"][0]
+
+
+def test_an_unset_env_variable_named_by_a_setting_is_a_validation_error(
+    project: Project, cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("ANNEXA_TEST_UNSET_KEY", raising=False)
+    project.write_config(
+        "store: ./annexa.db\nconnectors:\n  okta:\n    org_url: https://example.okta.com\n"
+        "    client_id: 0oa123\n    private_key_env: ANNEXA_TEST_UNSET_KEY\n"
+    )
+    result = cli("validate")
+    assert result.code == 2
+    assert (
+        "annexa.yaml:6: connectors.okta.private_key_env: names the environment variable ANNEXA_TEST_UNSET_KEY, "
+        "which is not set (or empty)" in result.err
+    )
+    monkeypatch.setenv("ANNEXA_TEST_UNSET_KEY", "-----BEGIN PRIVATE KEY-----")
+    assert cli("validate").code == 0
