@@ -23,6 +23,7 @@ from .catalog import control_ids
 from .cron import CronError, parse_crontab
 from .manual_evidence import Declared, declared_entries
 from .mapping import CheckSet, Severity, load_checks
+from .pydantic_errors import plain_message
 from .registry import UnknownConnectorError, connector_names, evidence_kinds, load_connector
 from .risks import Register, load_register
 from .yamlload import InputError, LoadedYaml, load_yaml
@@ -222,12 +223,4 @@ def _require_env(source: LoadedYaml, settings: ConnectorSettings, path: tuple[st
 def _pydantic_error(source: LoadedYaml, exc: ValidationError, prefix: tuple[str | int, ...]) -> InputError:
     err = exc.errors()[0]
     loc = tuple(part for part in err["loc"] if not (isinstance(part, str) and part.startswith("function-")))
-    kind = err["type"]
-    if kind == "extra_forbidden":
-        message = "unknown key"
-    elif kind == "missing":
-        message = "required key is missing"
-    else:
-        # The offending value is not echoed: it may have come from a ${VAR} holding a secret.
-        message = str(err["msg"]).removeprefix("Value error, ")
-    return source.error((*prefix, *loc), message)
+    return source.error((*prefix, *loc), plain_message(err))

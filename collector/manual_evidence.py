@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, mo
 
 from connectors.base import CollectContext, CollectionError, EvidenceItem
 
+from .pydantic_errors import plain_message
 from .register import DEFAULT_MAX_SIZE, MANUAL_KIND, human_size, parse_period, unknown_clause, unknown_control
 from .runner import CollectorPlan
 from .store import Store
@@ -128,8 +129,7 @@ def declared_entries(source: LoadedYaml, raw: Any, base: Path) -> list[Declared]
         except ValidationError as exc:
             err = exc.errors()[0]
             loc = tuple(p for p in err["loc"] if isinstance(p, str | int))
-            message = "unknown key" if err["type"] == "extra_forbidden" else str(err["msg"])
-            raise source.error((*path, i, *loc), message.removeprefix("Value error, ")) from None
+            raise source.error((*path, i, *loc), plain_message(err)) from None
         if entry.entry_id in seen:
             raise source.error((*path, i), f"duplicate entry {entry.entry_id!r} (first at item {seen[entry.entry_id]})")
         seen[entry.entry_id] = i

@@ -224,11 +224,17 @@ def _compile(
     assertion = _compile_cel(definition.assert_, (*path, "assert"), definition, loaded)
     if definition.message:
         for placeholder in PLACEHOLDER.findall(definition.message):
-            root = placeholder.strip().split(".")[0]
+            parts = [p.strip() for p in placeholder.strip().split(".")]
+            root = parts[0]
             if root not in ("resource", "params", "id"):
                 raise loaded.error(
                     (*path, "message"),
                     f"check {definition.id}: placeholder {{{placeholder}}} must start with resource., params. or id",
+                )
+            if root == "params" and len(parts) > 1 and parts[1] not in definition.params:
+                raise loaded.error(
+                    (*path, "message"),
+                    f"check {definition.id}: placeholder {{{placeholder}}} names a parameter the check does not define",
                 )
     return CompiledCheck(
         definition=definition,

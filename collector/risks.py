@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from connectors.base import CollectContext, CollectionError, EvidenceItem
 
+from .pydantic_errors import plain_message
 from .register import CURRENT, EXPIRING, unknown_control
 from .runner import CollectorPlan
 from .store import Store
@@ -144,10 +145,7 @@ def _check_scale(risk: Risk, scale: Scale, error: Any) -> None:
 def _error(source: LoadedYaml, exc: ValidationError, prefix: tuple[str | int, ...]) -> InputError:
     err = exc.errors()[0]
     loc = tuple(p for p in err["loc"] if isinstance(p, str | int))
-    message = "unknown key" if err["type"] == "extra_forbidden" else str(err["msg"])
-    if err["type"] == "missing":
-        message = "required key is missing"
-    return source.error((*prefix, *loc), message.removeprefix("Value error, "))
+    return source.error((*prefix, *loc), plain_message(err))
 
 
 def _load_csv(file: Path) -> Register:
@@ -171,8 +169,8 @@ def _load_csv(file: Path) -> Register:
         except ValidationError as exc:
             err = exc.errors()[0]
             key = str(err["loc"][0]) if err["loc"] else ""
-            message = "required column is empty or missing" if err["type"] == "missing" else str(err["msg"])
-            raise InputError(file, line, key, message.removeprefix("Value error, ")) from None
+            message = "required column is empty or missing" if err["type"] == "missing" else plain_message(err)
+            raise InputError(file, line, key, message) from None
 
         def fail(key: str, message: str, line: int = line) -> InputError:
             return InputError(file, line, key, message)

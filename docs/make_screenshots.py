@@ -148,7 +148,7 @@ def build_store(directory: Path) -> str:
                     }
                 )
             run_id = result.run_id
-    write_demo_config(directory)
+    write_demo_config(directory, today)
     return run_id
 
 

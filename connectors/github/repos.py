@@ -78,16 +78,18 @@ class RepoCollector:
         data.setdefault("security_and_analysis", None)
         data["code_scanning_available"] = code_scanning_available(repo)
         errors: list[CollectionError] = []
+        unknown: dict[str, str] = {}
 
         def fact(name: str, read: Callable[[], Any]) -> None:
             try:
                 data[name] = read()
             except api_errors() as exc:
-                # Only the checks that read this fact become `error`; the others keep their verdicts.
+                # Unknown, not null (null means "not protected", "no keys"): only the checks that read
+                # this fact become `error` for this repository; the others keep their verdicts.
                 data[name] = None
-                errors.append(
-                    CollectionError(REPO, f"{full_name}: {name.replace('_', ' ')}: {error_reason(exc)}", (name,))
-                )
+                reason = f"{full_name}: {name.replace('_', ' ')}: {error_reason(exc)}"
+                unknown[name] = reason
+                errors.append(CollectionError(REPO, reason, (name,), items=(full_name,)))
 
         if repo.get("archived"):
             data["details_skipped"] = "archived"
@@ -116,7 +118,10 @@ class RepoCollector:
         if self.track_access:
             self._outside_access(full_name)
         yield from errors
-        yield EvidenceItem(REPO, full_name, data)
+        item = EvidenceItem(REPO, full_name, data)
+        for name, reason in unknown.items():
+            item.mark_unknown(name, reason)
+        yield item
 
     def _codeowners(self, repo: dict[str, Any]) -> dict[str, Any]:
         """CODEOWNERS presence; re-read only after a push, the only way the file can appear or go."""

@@ -37,7 +37,7 @@ def test_unknown_connector_setting(project: Project, cli) -> None:
 
 def test_wrong_type(project: Project, cli) -> None:
     project.write_config("connectors:\n  fake:\n    crash: sometimes\n")
-    _assert_rejected(cli("run"), project, r"annexa\.yaml:3: connectors\.fake\.crash: .*bool")
+    _assert_rejected(cli("run"), project, r"annexa\.yaml:3: connectors\.fake\.crash: must be true or false")
 
 
 def test_unset_environment_variable(project: Project, cli) -> None:
@@ -206,3 +206,42 @@ def test_an_unset_env_variable_named_by_a_setting_is_a_validation_error(
     )
     monkeypatch.setenv("ANNEXA_TEST_UNSET_KEY", "-----BEGIN PRIVATE KEY-----")
     assert cli("validate").code == 0
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        (
+            "connectors:\n  aws:\n    regions: eu-central-1\n",
+            "annexa.yaml:5: connectors.aws.regions: must be a list, e.g. regions: [eu-central-1, us-east-1]",
+        ),
+        (
+            "connectors:\n  gcp:\n    organization_id: 123456789012\n",
+            "annexa.yaml:5: connectors.gcp.organization_id: must be text; quote numbers and dates, "
+            'e.g. organization_id: "123456789012"',
+        ),
+        (
+            "connectors:\n  fake: {}\nchecks:\n  fake.iam.user_mfa_enabled: 3\n",
+            "annexa.yaml:6: checks.fake.iam.user_mfa_enabled: must be a mapping of keys (key: value)",
+        ),
+        ("organization: [a]\nconnectors:\n  fake: {}\n", "annexa.yaml:3: organization: must be text"),
+    ],
+)
+def test_type_errors_are_plain_sentences_with_an_example(project: Project, cli, config: str, message: str) -> None:
+    (project.root / "fake_checks.yaml").write_text(FAKE_CHECKS)
+    project.write_config("store: ./annexa.db\nmappings: [./fake_checks.yaml]\n" + config)
+    result = cli("validate")
+    assert result.code == 2 and message in result.err, result.err
+    assert "Input should be" not in result.err and "instance of" not in result.err
+
+
+def test_a_message_placeholder_naming_an_undefined_parameter_is_a_mapping_error(project: Project, cli) -> None:
+    project.config()
+    broken = FAKE_CHECKS.replace("user {resource.name} has no MFA device", "user {resource.name} lacks {params.nope}")
+    (project.root / "fake_checks.yaml").write_text(broken)
+    _assert_rejected(
+        cli("run"),
+        project,
+        r"fake_checks\.yaml:\d+: checks\[0\]\.message: check fake\.iam\.user_mfa_enabled: placeholder "
+        r"\{params\.nope\} names a parameter the check does not define",
+    )

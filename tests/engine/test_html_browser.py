@@ -57,3 +57,49 @@ def test_html_report_renders_in_chromium(project: Project, cli, tmp_path: Path) 
         check=True,
     )
     assert shot.stat().st_size > 10_000  # a rendered page, not a blank image
+
+
+PROBE = """<!doctype html><html><body><div id="out">pending</div>
+<iframe id="f" src="{src}" style="width:{width}px;height:900px;border:0"></iframe>
+<script>
+const f = document.getElementById('f');
+f.onload = () => {{
+  const d = f.contentDocument, root = d.documentElement;
+  const shown = [...d.querySelectorAll('details.control')].filter(e => e.offsetParent !== null);
+  document.getElementById('out').textContent = JSON.stringify({{
+    scroll: root.scrollWidth, client: root.clientWidth,
+    shown: shown.map(e => e.dataset.status),
+  }});
+}};
+</script></body></html>"""
+
+
+def _probe(chromium: str, page: Path, tmp_path: Path, width: int, fragment: str = "") -> dict:
+    import json
+    import re
+
+    probe = tmp_path / f"probe-{width}.html"
+    probe.write_text(PROBE.format(src=page.as_uri() + fragment, width=width))
+    dom = subprocess.run(
+        [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'probe-profile'}", "--allow-file-access-from-files",
+         "--virtual-time-budget=10000", "--dump-dom", probe.as_uri()],
+        capture_output=True, text=True, timeout=120, check=True,
+    ).stdout  # fmt: skip
+    found = re.search(r'<div id="out">([^<]*)</div>', dom)
+    assert found and found.group(1) != "pending", dom[:500]
+    return json.loads(found.group(1).replace("&quot;", '"'))
+
+
+@pytest.mark.browser
+def test_the_report_fits_a_phone_and_a_desktop_and_its_filter_works(project: Project, cli, tmp_path: Path) -> None:
+    chromium = _chromium()
+    project.config("{users: [{name: alice, mfa: true}, {name: bob, mfa: false}], buckets: [{name: b, public: false}]}")
+    assert cli("run").code == 0
+    assert cli("report", "--format", "html", "-o", "report.html").code == 0
+    page = (project.root / "report.html").resolve()
+    for width in (390, 1280):
+        seen = _probe(chromium, page, tmp_path, width)
+        assert seen["scroll"] <= seen["client"], f"horizontal overflow at {width}px: {seen}"
+        assert "manual" in seen["shown"] and "fail" in seen["shown"]
+    filtered = _probe(chromium, page, tmp_path, 1280, "#status=fail")
+    assert filtered["shown"] and set(filtered["shown"]) == {"fail"}  # the URL fragment filters by status

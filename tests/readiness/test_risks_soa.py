@@ -222,7 +222,7 @@ BAD_YAML = [
     ("acceptor", "  - {id: R-1, title: a, owner: o, likelihood: 1, impact: 1, treatment: accept}\n",
      "risks.yaml:2: risks[0]: an accepted risk names who accepted it"),
     ("treatment", "  - {id: R-1, title: a, owner: o, likelihood: 1, impact: 1, treatment: ignore}\n",
-     "risks.yaml:2: risks[0].treatment: Input should be 'mitigate', 'accept', 'transfer' or 'avoid'"),
+     "risks.yaml:2: risks[0].treatment: must be 'mitigate', 'accept', 'transfer' or 'avoid'"),
     ("date", "  - {id: R-1, title: a, owner: o, likelihood: 1, impact: 1, treatment: accept, accepted_by: x,"
      " accepted_on: 2026-02-30}\n", "risks.yaml:2: risks[0].accepted_on:"),
 ]  # fmt: skip
