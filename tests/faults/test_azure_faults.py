@@ -1,0 +1,119 @@
+"""The fault property for Azure: every route of the login, ARM and Graph imitations answering 500 turns no
+check to pass, fails no resource that did not fail, loses no item silently, and is reported.
+
+Collected through the real azure-identity and HTTP clients over TLS (the imitations' own certificate),
+with two retries and a tiny backoff so that each case takes a second or two. Timeouts are not faulted
+here: the connector has no request-timeout setting to bound them by (left for a later change).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from providers.azure_estate import populate
+from providers.azure_imitation import AzureImitation
+from stub import Stub
+
+from collector.testing import collect_items, evaluate_connector_checks
+from connectors.azure import AzureConnector
+from connectors.azure import client as azure_client
+from connectors.base import CollectionError, ConnectorError
+from faults.fault_property import Outcome, route_cases, violations
+
+NOW = datetime.now(UTC)
+SERVERS = ("login", "arm", "graph")
+SERVER_ERROR = {"error": {"code": "InternalServerError", "message": "fault injected"}}
+NO_ERROR = "no collection error recorded: `annexa run` would exit 0"
+
+
+def _route_table() -> list[tuple[str, str, str]]:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        imitation = AzureImitation(Path(tmp))
+        try:
+            return [
+                (server, method, pattern)
+                for server in SERVERS
+                for method, pattern in route_cases(getattr(imitation, server).routes)
+            ]
+        finally:
+            imitation.stop()
+
+
+ROUTES = _route_table()
+
+
+@dataclass
+class Estate:
+    az: AzureImitation
+    baseline: Outcome
+    run: Callable[[], tuple[Outcome, str | None]]
+
+
+@pytest.fixture(scope="module")
+def estate(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Estate]:
+    az = AzureImitation(tmp_path_factory.mktemp("azure"))
+    with pytest.MonkeyPatch.context() as patch:
+        az.use_environment(patch)
+        patch.setattr(azure_client, "RETRY_BACKOFF_FACTOR", 0.01)
+        patch.setattr(azure_client, "RETRY_TOTAL", 2)
+        populate(az)
+
+        def run() -> tuple[Outcome, str | None]:
+            crashed = None
+            try:
+                collected = collect_items(AzureConnector, az.settings())
+            except ConnectorError as exc:  # what the engine records when collect() raises
+                crashed = str(exc)
+                collected = [CollectionError(kind, crashed) for kind in sorted(AzureConnector.kind_names())]
+            return Outcome(collected, evaluate_connector_checks(AzureConnector, collected, now=NOW)), crashed
+
+        baseline, crashed = run()
+        assert crashed is None and not baseline.errors, baseline.errors
+        yield Estate(az, baseline, run)
+    az.stop()
+
+
+@pytest.fixture(autouse=True)
+def _credentials(estate: Estate, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The suite's environment isolation clears AZURE_* per test: set the service principal again."""
+    estate.az.use_environment(monkeypatch)
+
+
+def _server(estate: Estate, name: str) -> Stub:
+    stub: Stub = getattr(estate.az, name)
+    return stub
+
+
+def _reset(estate: Estate) -> None:
+    for name in SERVERS:
+        stub = _server(estate, name)
+        with stub.lock:
+            stub.faults.clear()
+            stub.log.clear()
+
+
+def test_the_baseline_judges_and_requests_every_server(estate: Estate) -> None:
+    assert "fail" in {r.status for r in estate.baseline.results.values()}
+    _reset(estate)
+    estate.run()
+    assert all(_server(estate, name).log for name in SERVERS)
+
+
+@pytest.mark.parametrize(("server", "method", "pattern"), ROUTES, ids=[f"{s} {m} {p}" for s, m, p in ROUTES])
+def test_a_persistent_500_is_never_a_verdict(estate: Estate, server: str, method: str, pattern: str) -> None:
+    _reset(estate)
+    estate.run()
+    stub = _server(estate, server)
+    if not stub.count(method, pattern):
+        pytest.skip(f"the estate never requests {server} {method} {pattern}")
+    _reset(estate)
+    stub.fail(method, pattern, 500, times=1_000_000, body=SERVER_ERROR)
+    outcome, crashed = estate.run()
+    assert stub.count(method, pattern), f"{method} {pattern} was never requested under the fault"
+    assert violations(estate.baseline, outcome, crashed) == []
