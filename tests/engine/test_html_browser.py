@@ -32,26 +32,42 @@ def _chromium() -> str:
     return found
 
 
-@pytest.mark.browser
-def test_html_report_renders_in_chromium(project: Project, cli, tmp_path: Path) -> None:
-    chromium = _chromium()
+def _report_page(project: Project, cli) -> Path:
+    """The HTML report of one run in which bob has no MFA (A.8.5 fails) and the bucket is private."""
     project.config("{users: [{name: alice, mfa: true}, {name: bob, mfa: false}], buckets: [{name: b, public: false}]}")
     assert cli("run").code == 0
     assert cli("report", "--format", "html", "-o", "report.html").code == 0
-    page = (project.root / "report.html").resolve()
+    return (project.root / "report.html").resolve()
+
+
+def _dump_dom(chromium: str, profile: Path, uri: str, *flags: str) -> str:
+    return subprocess.run(
+        [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *flags, "--dump-dom", uri],
+        capture_output=True, text=True, timeout=120, check=True,
+    ).stdout  # fmt: skip
+
+
+@pytest.mark.browser
+def test_html_report_renders_in_chromium(project: Project, cli, tmp_path: Path) -> None:
+    chromium = _chromium()
+    page = _report_page(project, cli)
     assert "http://" not in page.read_text().replace('xmlns="http://www.w3.org/2000/svg"', "")
     profile = tmp_path / "chromium-profile"
-    common = [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}"]
-    dom = subprocess.run(
-        [*common, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120, check=True
-    ).stdout
+    dom = _dump_dom(chromium, profile, page.as_uri())
     assert 'id="summary-fail" href="#status=fail"><b>1</b>fail' in dom
     assert 'id="control-A.8.5" class="control" open=""' in dom  # failing controls are expanded
     assert "user bob has no MFA device" in dom
     assert 'id="theme-chart"' in dom and "<rect" in dom
     shot = tmp_path / "report.png"
     subprocess.run(
-        [*common, f"--screenshot={shot}", "--window-size=1200,1600", page.as_uri()],
+        [
+            chromium,
+            *CHROMIUM_FLAGS,
+            f"--user-data-dir={profile}",
+            f"--screenshot={shot}",
+            "--window-size=1200,1600",
+            page.as_uri(),
+        ],
         capture_output=True,
         timeout=120,
         check=True,
@@ -80,11 +96,13 @@ def _probe(chromium: str, page: Path, tmp_path: Path, width: int, fragment: str 
 
     probe = tmp_path / f"probe-{width}.html"
     probe.write_text(PROBE.format(src=page.as_uri() + fragment, width=width))
-    dom = subprocess.run(
-        [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'probe-profile'}", "--allow-file-access-from-files",
-         "--virtual-time-budget=10000", "--dump-dom", probe.as_uri()],
-        capture_output=True, text=True, timeout=120, check=True,
-    ).stdout  # fmt: skip
+    dom = _dump_dom(
+        chromium,
+        tmp_path / "probe-profile",
+        probe.as_uri(),
+        "--allow-file-access-from-files",
+        "--virtual-time-budget=10000",
+    )
     found = re.search(r'<div id="out">([^<]*)</div>', dom)
     assert found and found.group(1) != "pending", dom[:500]
     return json.loads(found.group(1).replace("&quot;", '"'))
@@ -93,10 +111,7 @@ def _probe(chromium: str, page: Path, tmp_path: Path, width: int, fragment: str 
 @pytest.mark.browser
 def test_the_report_fits_a_phone_and_a_desktop_and_its_filter_works(project: Project, cli, tmp_path: Path) -> None:
     chromium = _chromium()
-    project.config("{users: [{name: alice, mfa: true}, {name: bob, mfa: false}], buckets: [{name: b, public: false}]}")
-    assert cli("run").code == 0
-    assert cli("report", "--format", "html", "-o", "report.html").code == 0
-    page = (project.root / "report.html").resolve()
+    page = _report_page(project, cli)
     for width in (390, 1280):
         seen = _probe(chromium, page, tmp_path, width)
         assert seen["scroll"] <= seen["client"], f"horizontal overflow at {width}px: {seen}"

@@ -19,9 +19,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from collector.evaluate import FAIL, PASS, CheckResult
-from connectors.base import CollectionError, EvidenceItem
+from collector.testing import collect_items, evaluate_connector_checks
+from connectors.base import CollectContext, CollectionError, Connector, ConnectorError, EvidenceItem
 
 Collected = list[EvidenceItem | CollectionError]
+NO_ERROR = "no collection error recorded: `annexa run` would exit 0"
 
 
 @dataclass(frozen=True)
@@ -57,7 +59,7 @@ def violations(baseline: Outcome, faulted: Outcome, crashed: str | None = None) 
         if faulted.item_counts()[kind] < count and kind not in errored_kinds and crashed is None:
             problems.append(f"{kind}: {count - faulted.item_counts()[kind]} item(s) disappeared without an error")
     if not faulted.errors and crashed is None:
-        problems.append("no collection error recorded: `annexa run` would exit 0")
+        problems.append(NO_ERROR)
     return problems
 
 
@@ -70,3 +72,26 @@ def route_cases(routes: Iterable[tuple[str, Any, Any]], exclude: Iterable[str] =
         if pattern not in skip and (method, pattern) not in out:
             out.append((method, pattern))
     return out
+
+
+def collect_outcome(
+    connector: type[Connector], settings: Mapping[str, Any], now: Any, context: CollectContext | None = None
+) -> tuple[Outcome, str | None]:
+    """Collect and evaluate; a connector that stops (ConnectorError) fails every kind, as a run records it.
+
+    Returns the outcome and, when the connector stopped, its one-line reason."""
+    crashed = None
+    try:
+        collected = collect_items(connector, settings, context)
+    except ConnectorError as exc:
+        crashed = str(exc)
+        collected = [CollectionError(kind, crashed) for kind in sorted(connector.kind_names())]
+    return Outcome(collected, evaluate_connector_checks(connector, collected, now=now)), crashed
+
+
+def reset(*stubs: Any) -> None:
+    """Clear the faults and the request log of each stub, for the next case."""
+    for stub in stubs:
+        with stub.lock:
+            stub.faults.clear()
+            stub.log.clear()

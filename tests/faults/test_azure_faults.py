@@ -18,16 +18,13 @@ from providers.azure_estate import populate
 from providers.azure_imitation import AzureImitation
 from stub import Stub
 
-from collector.testing import collect_items, evaluate_connector_checks
 from connectors.azure import AzureConnector
 from connectors.azure import client as azure_client
-from connectors.base import CollectionError, ConnectorError
-from faults.fault_property import Outcome, route_cases, violations
+from faults.fault_property import Outcome, collect_outcome, reset, route_cases, violations
 
 NOW = datetime.now(UTC)
 SERVERS = ("login", "arm", "graph")
 SERVER_ERROR = {"error": {"code": "InternalServerError", "message": "fault injected"}}
-NO_ERROR = "no collection error recorded: `annexa run` would exit 0"
 
 
 def _route_table() -> list[tuple[str, str, str]]:
@@ -65,13 +62,7 @@ def estate(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Estate]:
         populate(az)
 
         def run() -> tuple[Outcome, str | None]:
-            crashed = None
-            try:
-                collected = collect_items(AzureConnector, az.settings())
-            except ConnectorError as exc:  # what the engine records when collect() raises
-                crashed = str(exc)
-                collected = [CollectionError(kind, crashed) for kind in sorted(AzureConnector.kind_names())]
-            return Outcome(collected, evaluate_connector_checks(AzureConnector, collected, now=NOW)), crashed
+            return collect_outcome(AzureConnector, az.settings(), NOW)
 
         baseline, crashed = run()
         assert crashed is None and not baseline.errors, baseline.errors
@@ -91,11 +82,7 @@ def _server(estate: Estate, name: str) -> Stub:
 
 
 def _reset(estate: Estate) -> None:
-    for name in SERVERS:
-        stub = _server(estate, name)
-        with stub.lock:
-            stub.faults.clear()
-            stub.log.clear()
+    reset(*(_server(estate, name) for name in SERVERS))
 
 
 def test_the_baseline_judges_and_requests_every_server(estate: Estate) -> None:

@@ -22,10 +22,8 @@ from providers.gcp_estate import NOW, seed
 from providers.gcp_imitation import GcpImitation
 from stub import Stub
 
-from collector.testing import collect_items, evaluate_connector_checks
-from connectors.base import CollectionError, ConnectorError
 from connectors.gcp import GcpConnector
-from faults.fault_property import Outcome, route_cases, violations
+from faults.fault_property import Outcome, collect_outcome, route_cases, violations
 
 ROUTES = route_cases(GcpImitation(Stub()).install().stub.routes)
 TOKEN = ("POST", "/token")
@@ -69,14 +67,7 @@ def fresh(estate_stub: Stub, public_key: Any = None) -> GcpImitation:
 
 def collect(stub: Stub, mode: str) -> tuple[Outcome, str | None]:
     """Collect and evaluate; a connector that stops (ConnectorError) fails every kind, as a run records it."""
-    settings = {"api_endpoint": stub.base_url, **SETTINGS, **MODES[mode]}
-    crashed = None
-    try:
-        collected = collect_items(GcpConnector, settings)
-    except ConnectorError as exc:
-        crashed = str(exc)
-        collected = [CollectionError(k.name, crashed) for k in GcpConnector.evidence_kinds]
-    return Outcome(collected, evaluate_connector_checks(GcpConnector, collected, now=NOW)), crashed
+    return collect_outcome(GcpConnector, {"api_endpoint": stub.base_url, **SETTINGS, **MODES[mode]}, NOW)
 
 
 @pytest.fixture(scope="module")

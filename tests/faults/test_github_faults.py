@@ -16,10 +16,8 @@ from providers.github_fixtures import compliant_estate, serve, settings
 from providers.github_imitation import GitHubImitation
 from stub import Stub
 
-from collector.testing import collect_items, evaluate_connector_checks
-from connectors.base import CollectionError, ConnectorError
 from connectors.github import GitHubConnector
-from faults.fault_property import Outcome, route_cases, violations
+from faults.fault_property import NO_ERROR, Outcome, collect_outcome, reset, route_cases, violations
 
 NOW = datetime.now(UTC)
 HANG_SECONDS = 2.5  # longer than request_timeout: the client gives up first
@@ -42,7 +40,6 @@ RECOVERED = {
     ("GET", "/orgs/(?P<org>[^/]+)/actions/permissions"): "the organization's Actions policy is asked per repository",
     ("GET", "/repos/(?P<owner>[^/]+)/(?P<repo>[^/]+)/branches/(?P<branch>[^/]+)"): "the protection is asked directly",
 }
-NO_ERROR = "no collection error recorded: `annexa run` would exit 0"
 
 
 @dataclass
@@ -60,13 +57,7 @@ def estate() -> Iterator[Estate]:
     config = settings(stub, max_retries=1, request_timeout=1, recheck_hours=0)
 
     def run() -> tuple[Outcome, str | None]:
-        crashed = None
-        try:
-            collected = collect_items(GitHubConnector, config)
-        except ConnectorError as exc:  # what the engine records when collect() raises
-            crashed = str(exc)
-            collected = [CollectionError(kind, crashed) for kind in sorted(GitHubConnector.kind_names())]
-        return Outcome(collected, evaluate_connector_checks(GitHubConnector, collected, now=NOW)), crashed
+        return collect_outcome(GitHubConnector, config, NOW)
 
     baseline, crashed = run()
     assert crashed is None and not baseline.errors, baseline.errors
@@ -74,19 +65,18 @@ def estate() -> Iterator[Estate]:
     stub.stop()
 
 
-def _reset(stub: Stub) -> None:
-    with stub.lock:
-        stub.faults.clear()
-        stub.log.clear()
-
-
-def _uncalled(estate: Estate, method: str, pattern: str) -> None:
-    if not estate.stub.count(method, pattern):
+def _skip_unless_requested(estate: Estate, method: str, pattern: str) -> None:
+    """Skip a route the unfaulted estate never requests; leave the stub clean for the faulted run."""
+    reset(estate.stub)
+    estate.run()
+    requested = estate.stub.count(method, pattern)
+    reset(estate.stub)
+    if not requested:
         pytest.skip(f"the compliant estate never requests {method} {pattern}")
 
 
 def test_the_baseline_judges_both_ways_and_calls_most_routes(estate: Estate) -> None:
-    _reset(estate.stub)
+    reset(estate.stub)
     outcome, _ = estate.run()
     assert {"pass"} <= {r.status for r in outcome.results.values()}
     called = [case for case in ROUTES if estate.stub.count(*case)]
@@ -106,19 +96,13 @@ def _check(estate: Estate, method: str, pattern: str) -> None:
 
 @pytest.mark.parametrize(("method", "pattern"), ROUTES, ids=[f"{m} {p}" for m, p in ROUTES])
 def test_a_persistent_500_is_never_a_verdict(estate: Estate, method: str, pattern: str) -> None:
-    _reset(estate.stub)
-    estate.run()
-    _uncalled(estate, method, pattern)
-    _reset(estate.stub)
+    _skip_unless_requested(estate, method, pattern)
     estate.stub.fail(method, pattern, 500, times=1_000_000, body=SERVER_ERROR)
     _check(estate, method, pattern)
 
 
 @pytest.mark.parametrize(("method", "pattern"), ROUTES, ids=[f"{m} {p}" for m, p in ROUTES])
 def test_a_timeout_is_never_a_verdict(estate: Estate, method: str, pattern: str) -> None:
-    _reset(estate.stub)
-    estate.run()
-    _uncalled(estate, method, pattern)
-    _reset(estate.stub)
+    _skip_unless_requested(estate, method, pattern)
     estate.stub.hang(method, pattern, seconds=HANG_SECONDS)
     _check(estate, method, pattern)

@@ -21,10 +21,10 @@ from providers.okta_estate import build_org
 from providers.okta_imitation import OktaImitation, OktaOrg, factor, user
 from stub import Stub
 
-from collector.testing import collect_items, evaluate_connector_checks
-from connectors.base import CollectContext, CollectionError, ConnectorError, ConnectorState, EvidenceItem, PreviousRun
+from collector.testing import collect_items
+from connectors.base import CollectContext, CollectionError, ConnectorState, EvidenceItem, PreviousRun
 from connectors.okta import OktaConnector
-from faults.fault_property import Outcome, route_cases, violations
+from faults.fault_property import NO_ERROR, Outcome, collect_outcome, reset, route_cases, violations
 
 NOW = datetime.now(UTC)
 KEY_ENV = "FAULTS_OKTA_SERVICE_KEY"  # not OKTA_*: the per-test environment isolation would remove it
@@ -45,7 +45,6 @@ SETTINGS: dict[str, Any] = {
 ROUTES = route_cases(OktaImitation(Stub(), OktaOrg()).stub.routes)
 # Routes whose failure the connector recovers from completely, so that the run is rightly not partial.
 RECOVERED = {("GET", "/api/v1/logs"): "an unreadable System Log makes the run a full factor sweep"}
-NO_ERROR = "no collection error recorded: `annexa run` would exit 0"
 
 
 @dataclass
@@ -94,15 +93,7 @@ def estate() -> Iterator[Estate]:
         previous, state = _previous("run-1", first, started), dict(first_ctx.state.changed)
 
         def run() -> tuple[Outcome, str | None]:
-            ctx = _context("run-2", previous, state, datetime.now(UTC))
-            crashed = None
-            try:
-                collected = collect_items(OktaConnector, settings, ctx)
-            except ConnectorError as exc:
-                # What the engine records when collect() raises: every kind of the connector failed.
-                crashed = str(exc)
-                collected = [CollectionError(kind, crashed) for kind in sorted(OktaConnector.kind_names())]
-            return Outcome(collected, evaluate_connector_checks(OktaConnector, collected, now=NOW)), crashed
+            return collect_outcome(OktaConnector, settings, NOW, _context("run-2", previous, state, datetime.now(UTC)))
 
         baseline, crashed = run()
         assert crashed is None and not baseline.errors, baseline.errors
@@ -115,14 +106,8 @@ def _requested(stub: Stub, method: str, pattern: str) -> int:
     return stub.count(method, pattern)
 
 
-def _reset(stub: Stub) -> None:
-    with stub.lock:
-        stub.faults.clear()
-        stub.log.clear()
-
-
 def test_the_estate_calls_every_route_and_judges_both_ways(estate: Estate) -> None:
-    _reset(estate.stub)
+    reset(estate.stub)
     outcome, _ = estate.run()
     uncalled = [case for case in ROUTES if not _requested(estate.stub, *case)]
     assert uncalled == []  # no route needs skipping: every case below really exercises its route
@@ -150,13 +135,13 @@ def _check(estate: Estate, method: str, pattern: str) -> None:
 
 @pytest.mark.parametrize(("method", "pattern"), ROUTES, ids=[f"{m} {p}" for m, p in ROUTES])
 def test_a_persistent_500_is_never_a_verdict(estate: Estate, method: str, pattern: str) -> None:
-    _reset(estate.stub)
+    reset(estate.stub)
     estate.stub.fail(method, pattern, 500, times=1_000_000, body=SERVER_ERROR)
     _check(estate, method, pattern)
 
 
 @pytest.mark.parametrize(("method", "pattern"), ROUTES, ids=[f"{m} {p}" for m, p in ROUTES])
 def test_a_timeout_is_never_a_verdict(estate: Estate, method: str, pattern: str) -> None:
-    _reset(estate.stub)
+    reset(estate.stub)
     estate.stub.hang(method, pattern, seconds=HANG_SECONDS)
     _check(estate, method, pattern)
