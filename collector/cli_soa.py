@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import click
@@ -78,15 +77,15 @@ def soa(config: str | None, run_ref: str | None, fmt: str | None, output: Path |
     reason), the justification for inclusion (risks treated, soa.justifications), the implementation
     status derived from the evidence, the evidence behind it and the run's date."""
     from .operations import open_store_for_reading
-    from .outputs import OutputError, check_destination, write_bytes
+    from .outputs import check_destination, emit_bytes, refuse_terminal
     from .report import build_gap_report
     from .soa import render_csv, render_html, render_json, render_markdown, render_xlsx, soa_document
 
     if fmt is None:
         suffix = output.suffix.lower().lstrip(".") if output is not None else ""
         fmt = suffix if suffix in SOA_FORMATS else "md"
-    if fmt == "xlsx" and output is None and sys.stdout.isatty():
-        raise OutputError("an XLSX file is not written to a terminal: give -o FILE, or redirect standard output")
+    if fmt == "xlsx":
+        refuse_terminal(output, "an XLSX file")
     if output is not None:
         check_destination(output, follow_symlinks=follow_symlinks)
     with open_store_for_reading(config) as store:
@@ -94,13 +93,7 @@ def soa(config: str | None, run_ref: str | None, fmt: str | None, output: Path |
         gap = build_gap_report(store, run)
         doc = soa_document(store, run, gap)
     if fmt == "xlsx":
-        data = render_xlsx(doc, str(gap["run"].get("tool_version") or ""))
-        if output is None:
-            sys.stdout.buffer.write(data)
-            sys.stdout.flush()
-            return
-        write_bytes(output, data, follow_symlinks=follow_symlinks)
-        click.echo(f"wrote {output}", err=True)
+        emit_bytes(render_xlsx(doc, str(gap["run"].get("tool_version") or "")), output, follow_symlinks=follow_symlinks)
         return
     render = {"csv": render_csv, "md": render_markdown, "html": render_html, "json": render_json}[fmt]
     _emit(render(doc), output, follow_symlinks)

@@ -256,8 +256,8 @@ def _compile_cel(expression: str, path: tuple[str | int, ...], definition: Check
         program = cel.compile(expression)
     except Exception as exc:  # the cel extension raises ValueError; anything it raises is a mapping error
         raise loaded.error(path, f"check {definition.id}: CEL syntax error{_cel_position(str(exc))}") from None
-    _bound_cost(expression, path, definition, loaded)
-    code = _STRING_LITERAL.sub('""', expression)
+    code = _STRING_LITERAL.sub('""', expression)  # calls and parentheses inside strings are not code
+    _bound_cost(expression, code, path, definition, loaded)
     for name in _CALL.findall(code):
         if name not in CEL_FUNCTIONS:
             hint = _did_you_mean(name, CEL_FUNCTIONS)
@@ -275,14 +275,16 @@ def _compile_cel(expression: str, path: tuple[str | int, ...], definition: Check
     return program
 
 
-def _bound_cost(expression: str, path: tuple[str | int, ...], definition: CheckDefinition, loaded: LoadedYaml) -> None:
-    """Refuse expressions whose evaluation cost could run away: very long, or comprehensions nested deep."""
+def _bound_cost(
+    expression: str, code: str, path: tuple[str | int, ...], definition: CheckDefinition, loaded: LoadedYaml
+) -> None:
+    """Refuse expressions whose evaluation cost could run away: very long, or comprehensions nested deep.
+    ``code`` is the expression with its string literals emptied."""
     key = str(path[-1])
     if len(expression) > MAX_EXPRESSION_CHARS:
         raise loaded.error(
             path, f"check {definition.id}: {key} is {len(expression)} characters; the limit is {MAX_EXPRESSION_CHARS}"
         )
-    code = _STRING_LITERAL.sub('""', expression)
     opened: list[int] = []  # parenthesis depth at which each open comprehension started
     depth = deepest = 0
     position = 0

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
@@ -78,3 +79,19 @@ def _umask() -> int:
     current = os.umask(0o022)
     os.umask(current)
     return current
+
+
+def refuse_terminal(output: Path | None, what: str) -> None:
+    """A binary document (PDF, XLSX) is never written to a terminal."""
+    if output is None and sys.stdout.isatty():
+        raise OutputError(f"{what} is not written to a terminal: give -o FILE, or redirect standard output")
+
+
+def emit_bytes(data: bytes, output: Path | None, *, follow_symlinks: bool = False) -> None:
+    """Write a binary document to ``output`` (atomically, saying so on stderr) or to standard output."""
+    if output is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        return
+    write_bytes(output, data, follow_symlinks=follow_symlinks)
+    print(f"wrote {output}", file=sys.stderr)

@@ -15,7 +15,7 @@ from typing import Any
 
 from .catalog import load_catalogue, load_clauses
 from .observation import Window, observation_window, schedule_interval
-from .register import CURRENT, EXPIRING, Entry, by_target, entries_for_run, evidence_state
+from .register import CURRENT, EXPIRING, Entry, by_target, entries_for_run, evidence_state, reported
 from .store import Store
 from .timeutil import iso, parse_iso
 
@@ -93,14 +93,10 @@ def clause_states(entries: Sequence[Entry], today: date, warn_days: int) -> list
             "title": clause.title,
             "state": evidence_state(evidence.get(clause.id, [])),
             "expected": clause.expected,
-            "evidence": [_short(s) for s in evidence.get(clause.id, [])],
+            "evidence": [reported(s) for s in evidence.get(clause.id, [])],
         }
         for clause in load_clauses()
     ]
-
-
-def _short(summary: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: summary.get(k) for k in ("id", "title", "sha256", "state", "valid_until", "owner")}
 
 
 def _clauses(entries: Sequence[Entry], inputs: Inputs) -> Section:
@@ -273,11 +269,14 @@ def readiness_document(config: str | None, run_ref: str | None, audit_date: date
 def _soa_and_risks(
     store: Store, run: Mapping[str, Any], gap: Mapping[str, Any]
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]] | None, int | None]:
-    """The SoA rows and the exposed risks (None with no register recorded) of the run."""
-    from .soa import risks_for_run, soa_document
+    """The SoA rows and the exposed risks (None with no register recorded) of the run, reading the
+    recorded register once for both."""
+    from .risks import assess, recorded_justifications, recorded_risks
+    from .soa import soa_rows
 
-    assessed = risks_for_run(store, run, gap)
-    rows = soa_document(store, run, gap)["controls"]
-    if assessed is None:
+    recorded = recorded_risks(store, run)
+    rows = soa_rows(gap, recorded, recorded_justifications(store, run))
+    if recorded is None:
         return rows, None, None
+    assessed = assess(recorded, gap)
     return rows, [r for r in assessed if r["exposed"]], len(assessed)

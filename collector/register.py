@@ -435,6 +435,12 @@ def by_target(
 
 
 STATE_ORDER = (CURRENT, EXPIRING, EXPIRED, MISSING, RETIRED)
+REPORTED_KEYS = ("id", "title", "sha256", "state", "valid_until", "owner")  # per item, in reports
+
+
+def reported(summary: Mapping[str, Any]) -> dict[str, Any]:
+    """The keys a report shows of one evidence summary (``by_target``'s items)."""
+    return {key: summary.get(key) for key in REPORTED_KEYS}
 
 
 def evidence_state(summaries: Sequence[Mapping[str, Any]]) -> str:

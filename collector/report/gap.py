@@ -16,7 +16,16 @@ from typing import Any
 from ..catalog import THEMES, control_sort_key, load_catalogue
 from ..evaluate import control_status, summarise_statuses
 from ..mapping import SEVERITY_ORDER
-from ..register import CURRENT, DEFAULT_WARN_DAYS, EXPIRING, by_target, entries_for_run, evidence_state, run_day
+from ..register import (
+    CURRENT,
+    DEFAULT_WARN_DAYS,
+    EXPIRING,
+    by_target,
+    entries_for_run,
+    evidence_state,
+    reported,
+    run_day,
+)
 from ..risks import assess, exposed, recorded_risks
 from ..store import Store
 from ..timeutil import iso, utcnow
@@ -52,7 +61,7 @@ def build_gap_report(store: Store, run: dict[str, Any], warn_days: int = DEFAULT
             checks_by_control.get(control.id, []), key=lambda c: (SEVERITY_ORDER.get(c["severity"], 9), c["id"])
         )
         status = control_status([c["status"] for c in checks], control.id in excluded)
-        documents = [_evidence_summary(e) for e in evidence.get(control.id, [])]
+        documents = [reported(e) for e in evidence.get(control.id, [])]
         controls.append(
             {
                 "id": control.id,
@@ -106,10 +115,6 @@ def build_gap_report(store: Store, run: dict[str, Any], warn_days: int = DEFAULT
         "controls": controls,
         "history": run_history(store, seq),
     }
-
-
-def _evidence_summary(summary: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: summary.get(k) for k in ("id", "title", "sha256", "state", "valid_until", "owner")}
 
 
 def _population(store: Store, seq: int, kind_of: Mapping[str, str]) -> dict[str, list[dict[str, Any]]]:

@@ -8,12 +8,11 @@ that is not a terminal (a PDF would garble it).
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..outputs import OutputError, check_destination, write_bytes
+from ..outputs import OutputError, check_destination, emit_bytes, refuse_terminal
 from .html import render_html
 
 INSTALL_HINT = (
@@ -42,22 +41,13 @@ def render_pdf(report: Mapping[str, Any], history: Sequence[Mapping[str, Any]] |
 
 def emit_pdf(config: str | None, run_ref: str | None, output: Path | None, follow_symlinks: bool) -> None:
     """The `report --format pdf` command: checks the destination before reading the store."""
-    import click
-
     from ..operations import open_store_for_reading
     from .gap import build_gap_report
 
     _weasyprint()  # a missing extra is reported before anything is read
-    if output is None and sys.stdout.isatty():
-        raise OutputError("a PDF is not written to a terminal: give -o FILE, or redirect standard output")
+    refuse_terminal(output, "a PDF")
     if output is not None:
         check_destination(output, follow_symlinks=follow_symlinks)
     with open_store_for_reading(config) as store:
         report = build_gap_report(store, store.resolve_run(run_ref))
-    data = render_pdf(report)
-    if output is None:
-        sys.stdout.buffer.write(data)
-        sys.stdout.flush()
-        return
-    write_bytes(output, data, follow_symlinks=follow_symlinks)
-    click.echo(f"wrote {output}", err=True)
+    emit_bytes(render_pdf(report), output, follow_symlinks=follow_symlinks)
