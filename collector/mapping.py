@@ -20,7 +20,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from control_mappings import CATALOGUES, MAPPINGS_DIR
 
 from .catalog import control_ids
-from .registry import load_failures
+from .pydantic_errors import plain_message
+from .registry import KindOwners, load_failures
 from .yamlload import InputError, LoadedYaml, load_yaml
 
 Severity = Literal["low", "medium", "high", "critical"]
@@ -182,18 +183,10 @@ def _checks_in(loaded: LoadedYaml, kinds: Mapping[str, str], known_controls: fro
             loc = tuple(err["loc"])
             key_path = (*path, *loc)
             label = raw.get("id", f"#{i}")
-            raise loaded.error(key_path, f"check {label}: {_pydantic_message(err)}") from None
+            raise loaded.error(key_path, f"check {label}: {plain_message(err)}") from None
         source = CheckSource(loaded.file, loaded.line_of(path), i)
         out.append(_compile(definition, source, loaded, kinds, known_controls))
     return out
-
-
-def _pydantic_message(err: Any) -> str:
-    if err["type"] == "extra_forbidden":
-        return "unknown key"
-    if err["type"] == "missing":
-        return "required key is missing"
-    return str(err["msg"])
 
 
 def _compile(
@@ -235,6 +228,14 @@ def _compile(
                 raise loaded.error(
                     (*path, "message"),
                     f"check {definition.id}: placeholder {{{placeholder}}} names a parameter the check does not define",
+                )
+            kind = kinds.declared.get(definition.evidence) if isinstance(kinds, KindOwners) else None
+            if root == "resource" and len(parts) > 1 and kind is not None and kind.may_have(parts[1]) is False:
+                # What the kind declares is what a message can show; any other field renders "?".
+                raise loaded.error(
+                    (*path, "message"),
+                    f"check {definition.id}: placeholder {{{placeholder}}} names a field {definition.evidence} "
+                    f"does not declare{_did_you_mean(parts[1], kind.documented())}",
                 )
     return CompiledCheck(
         definition=definition,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import cache, lru_cache
 from importlib.metadata import EntryPoint, entry_points
 
-from connectors.base import Connector
+from connectors.base import Connector, EvidenceKind
 
 GROUP = "annexa.connectors"
 _registered: dict[str, type[Connector]] = {}
@@ -70,10 +70,20 @@ def available_connectors() -> dict[str, type[Connector]]:
     return out
 
 
-def evidence_kinds(connectors: dict[str, type[Connector]] | None = None) -> dict[str, str]:
-    """Evidence kind -> the connector that declares it."""
-    out: dict[str, str] = {}
+class KindOwners(dict[str, str]):
+    """Evidence kind -> the connector that declares it; ``declared`` holds each kind's declaration
+    (its documented fields, and whether items keep raw provider fields beyond them)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.declared: dict[str, EvidenceKind] = {}
+
+
+def evidence_kinds(connectors: dict[str, type[Connector]] | None = None) -> KindOwners:
+    """Evidence kind -> the connector that declares it, with each kind's declaration."""
+    out = KindOwners()
     for name, cls in (connectors or available_connectors()).items():
         for kind in cls.evidence_kinds:
             out[kind.name] = name
+            out.declared[kind.name] = kind
     return out

@@ -21,7 +21,7 @@ from __future__ import annotations
 import importlib
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import ModuleType
@@ -50,12 +50,35 @@ class EvidenceKind:
     ``id_field`` names the field of ``data`` that holds the item's stable provider id (an ARN,
     ``org/repo``, a login). ``fields`` documents the fields checks may rely on (name -> meaning);
     it feeds ``annexa checks`` and the docs.
+
+    ``raw`` names the provider object whose other fields the items keep as well (``"the REST API's
+    repository object"``); empty when ``fields`` is the whole item. ``raw_members``, when the SDK can
+    list that object's fields offline (botocore's service models), returns them; validation uses it
+    only for a field ``fields`` does not document, so it costs nothing otherwise.
     """
 
     name: str
     id_field: str
     description: str
     fields: Mapping[str, str] = field(default_factory=dict)
+    raw: str = ""
+    raw_members: Callable[[], Iterable[str]] | None = field(default=None, compare=False)
+
+    def may_have(self, top_level_field: str) -> bool | None:
+        """Whether an item of this kind can carry ``top_level_field``: True, False, or None (the raw
+        provider object's fields cannot be listed offline, so nobody can tell)."""
+        declared = {f.split(".", 1)[0] for f in self.fields}
+        if top_level_field in declared:
+            return True
+        if not self.raw:
+            return False
+        if self.raw_members is None:
+            return None
+        return top_level_field in set(self.raw_members())
+
+    def documented(self) -> list[str]:
+        """Top-level field names, for suggestions."""
+        return sorted({f.split(".", 1)[0] for f in self.fields})
 
 
 @dataclass

@@ -87,6 +87,9 @@ class Collection:
 
     def run(self) -> Iterator[Record]:
         scope = discover_accounts(self.factory, self.settings)
+        if scope.members_unknown:
+            for kind in sorted(self.all_kinds):
+                yield CollectionError(kind, f"organization: member accounts not collected: {scope.members_unknown}")
         for account_id, reason in sorted(scope.unreachable.items()):
             for kind in sorted(self.all_kinds):
                 yield CollectionError(kind, f"{account_id}/global: {reason}")

@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from connectors.base import EvidenceKind
 
 _ACCOUNT = {"account_id": "12-digit account id"}
 _REGIONAL = {"account_id": "12-digit account id", "region": "region name"}
 _REGION_ITEM = {"id": "<account>/<region> (the item id)"}
 _STATEMENTS = "policy statements with Action, NotAction, Resource, NotResource always lists and Effect, Condition set"
+
+
+def botocore_members(service: str, shape: str) -> Callable[[], frozenset[str]]:
+    """The fields of an API object as botocore's service model defines them (read only when asked)."""
+
+    def members() -> frozenset[str]:
+        from .session import require_botocore_session
+
+        model = require_botocore_session().get_service_model(service)
+        return frozenset(model.shape_for(shape).members)
+
+    return members
+
 
 EVIDENCE_KINDS = (
     EvidenceKind(
@@ -39,6 +54,8 @@ EVIDENCE_KINDS = (
         fields={
             **_ACCOUNT,
             "user": "user name",
+            "user_id": "the stable IAM user id (AIDA...)",
+            "path": "the user's IAM path",
             "arn": "user ARN (the item id)",
             "create_date": "ISO-8601",
             "password_enabled": "has a console password (credential report; live GetLoginProfile for newer users)",
@@ -57,6 +74,8 @@ EVIDENCE_KINDS = (
     EvidenceKind(
         "aws.iam.policy",
         id_field="Arn",
+        raw="GetAccountAuthorizationDetails Policies[]",
+        raw_members=botocore_members("iam", "ManagedPolicyDetail"),
         description="A customer-managed IAM policy with its default version's document",
         fields={
             **_ACCOUNT,
@@ -75,6 +94,7 @@ EVIDENCE_KINDS = (
             **_REGIONAL,
             "name": "bucket name",
             "arn": "arn:aws:s3:::<name> (the item id)",
+            "creation_date": "ISO-8601",
             "public_access_block": "bucket PublicAccessBlockConfiguration; null when none",
             "account_public_access_block": "the account-level configuration (S3 Control); null when none",
             "encryption": "ServerSideEncryptionConfiguration {Rules: [...]}; null when none is returned",
@@ -88,10 +108,14 @@ EVIDENCE_KINDS = (
     EvidenceKind(
         "aws.cloudtrail.trail",
         id_field="TrailARN",
+        raw="DescribeTrails trailList[]",
+        raw_members=botocore_members("cloudtrail", "Trail"),
         description="A CloudTrail trail (deduplicated by ARN across regions) with its status",
         fields={
             **_REGIONAL,
             "TrailARN": "the item id",
+            "Name": "trail name",
+            "HomeRegion": "the region the trail was created in",
             "IsMultiRegionTrail": "bool",
             "LogFileValidationEnabled": "bool",
             "KmsKeyId": "KMS key ARN; null when SSE-S3",
@@ -140,6 +164,8 @@ EVIDENCE_KINDS = (
     EvidenceKind(
         "aws.ec2.security_group",
         id_field="SecurityGroupArn",
+        raw="DescribeSecurityGroups SecurityGroups[]",
+        raw_members=botocore_members("ec2", "SecurityGroup"),
         description="A security group as DescribeSecurityGroups returns it",
         fields={
             **_REGIONAL,
@@ -154,6 +180,8 @@ EVIDENCE_KINDS = (
     EvidenceKind(
         "aws.ec2.vpc",
         id_field="arn",
+        raw="DescribeVpcs Vpcs[]",
+        raw_members=botocore_members("ec2", "Vpc"),
         description="A VPC with the flow logs attached to it",
         fields={
             **_REGIONAL,
@@ -166,10 +194,13 @@ EVIDENCE_KINDS = (
     EvidenceKind(
         "aws.kms.key",
         id_field="Arn",
+        raw="DescribeKey KeyMetadata",
+        raw_members=botocore_members("kms", "KeyMetadata"),
         description="A customer-managed KMS key (KeyMetadata) with its rotation status",
         fields={
             **_REGIONAL,
             "Arn": "the item id",
+            "KeyId": "key id (a UUID, or mrk-... for a multi-Region key)",
             "KeyState": "Enabled | Disabled | PendingDeletion | ...",
             "KeySpec": "SYMMETRIC_DEFAULT | RSA_2048 | ...",
             "KeyManager": "CUSTOMER",
@@ -181,10 +212,14 @@ EVIDENCE_KINDS = (
     EvidenceKind(
         "aws.rds.instance",
         id_field="DBInstanceArn",
+        raw="DescribeDBInstances DBInstances[]",
+        raw_members=botocore_members("rds", "DBInstance"),
         description="An RDS DB instance as DescribeDBInstances returns it",
         fields={
             **_REGIONAL,
             "DBInstanceArn": "the item id",
+            "DBInstanceIdentifier": "the instance name",
+            "Engine": "mysql | postgres | aurora-postgresql | ...",
             "StorageEncrypted": "bool",
             "PubliclyAccessible": "bool",
             "BackupRetentionPeriod": "days (0: automated backups off)",
@@ -195,7 +230,7 @@ EVIDENCE_KINDS = (
 
 PERMISSIONS = (
     "sts:GetCallerIdentity; sts:AssumeRole on accounts_role (only with accounts_role)",
-    "organizations:DescribeOrganization, organizations:ListAccounts (only with accounts_role)",
+    "organizations:ListAccounts (only with accounts_role)",
     "ec2:DescribeRegions, ec2:GetEbsEncryptionByDefault, ec2:DescribeSecurityGroups, ec2:DescribeVpcs, "
     "ec2:DescribeFlowLogs",
     "iam:GenerateCredentialReport, iam:GetCredentialReport, iam:GetAccountPasswordPolicy, iam:GetAccountSummary, "

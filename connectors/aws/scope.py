@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from connectors.base import ConnectorError
+
 from .session import Account, ClientFactory, aws_exceptions, error_text, paginate
 from .settings import AwsSettings
 
@@ -13,27 +15,37 @@ class Scope:
     accounts: list[Account]
     # account id -> "AssumeRole ..." reason, for member accounts that could not be reached
     unreachable: dict[str, str] = field(default_factory=dict)
-    management_account: str | None = None
+    # why the Organization's member accounts could not be listed (None: listed, or not asked for)
+    members_unknown: str | None = None
 
 
 def discover_accounts(factory: ClientFactory, settings: AwsSettings) -> Scope:
     """The caller's account; with ``accounts_role`` every ACTIVE account of the Organization too.
 
-    An error here (no credentials, the Organization unreadable) stops the connector: without knowing
-    the accounts nothing can be attributed, and an empty scope must never look compliant.
+    Without the caller's identity nothing can be attributed, so that failure stops the connector. An
+    Organization that cannot be listed costs the member accounts, not the caller's own evidence: the
+    reason is kept in ``members_unknown`` and reported against every kind, so the run is never complete.
     """
-    identity = factory.client(None, "sts").get_caller_identity()
+    try:
+        identity = factory.client(None, "sts").get_caller_identity()
+    except aws_exceptions() as exc:
+        raise ConnectorError(f"aws: cannot identify the caller (sts GetCallerIdentity): {error_text(exc)}") from None
     caller_account = identity["Account"]
     partition = identity["Arn"].split(":")[1]
     own = Account(caller_account, partition)
     if not settings.accounts_role:
         return Scope([own])
     org = factory.client(None, "organizations")
-    management = org.describe_organization()["Organization"].get("MasterAccountId")
     role_name = settings.accounts_role.split(":role/", 1)[-1]
-    scope = Scope([own], management_account=management)
+    scope = Scope([own])
+    try:
+        # The whole list first: a page that fails must not leave a shorter Organization behind.
+        members = list(paginate(org, "list_accounts", "Accounts"))
+    except aws_exceptions() as exc:
+        scope.members_unknown = f"organizations ListAccounts: {error_text(exc)}"
+        return scope
     sts = factory.client(None, "sts")
-    for entry in paginate(org, "list_accounts", "Accounts"):
+    for entry in members:
         account_id = entry["Id"]
         if account_id == caller_account or entry.get("Status") != "ACTIVE":
             continue

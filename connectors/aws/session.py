@@ -99,6 +99,8 @@ class ClientFactory:
 
         self._config = Config(
             retries={"mode": "standard", "total_max_attempts": settings.max_attempts},
+            connect_timeout=settings.connect_timeout_seconds,
+            read_timeout=settings.read_timeout_seconds,
             max_pool_connections=max(10, pool_size),
             user_agent_extra="annexa",
         )
@@ -154,10 +156,24 @@ def aws_exceptions() -> tuple[type[BaseException], ...]:
     return (ClientError, BotoCoreError, ResponseParserError)
 
 
+_LOADER: Any = None  # botocore's model loader, shared by every run of the process
+
+
 def require_botocore_session() -> Any:
+    """A fresh botocore session (its own credentials and config) on the process's shared model loader.
+
+    A new loader re-reads and re-parses each service's JSON model (tens of milliseconds per client);
+    the models never change within a process, so an agent's later runs and a run's member accounts
+    reuse what the first client loaded."""
+    global _LOADER
     from botocore.session import get_session
 
-    return get_session()
+    session = get_session()
+    if _LOADER is None:
+        _LOADER = session.get_component("data_loader")
+    else:
+        session.register_component("data_loader", _LOADER)
+    return session
 
 
 def pages(client: Any, operation: str, **kwargs: Any) -> Iterator[dict[str, Any]]:

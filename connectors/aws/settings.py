@@ -1,4 +1,5 @@
-"""Settings of the AWS connector (CONTRACT §2: regions, profile, accounts_role, endpoint_url)."""
+"""Settings of the AWS connector (CONTRACT §2: regions, profile, accounts_role, endpoint_url), plus how hard
+each call tries: botocore's standard retries and the request timeouts."""
 
 from __future__ import annotations
 
@@ -20,6 +21,8 @@ class AwsSettings(ConnectorSettings):
     accounts_role: str | None = None  # role name assumed in every member account of the Organization
     endpoint_url: str | None = None  # every service is called there (tests, VPC endpoints, LocalStack)
     max_attempts: int = Field(default=8, ge=1, le=20)  # botocore standard retries: attempts per call, first included
+    connect_timeout_seconds: float = Field(default=10.0, gt=0)
+    read_timeout_seconds: float = Field(default=30.0, gt=0)  # per attempt: a silent endpoint costs this, then a retry
 
     @field_validator("regions")
     @classmethod

@@ -16,11 +16,6 @@ from connectors.base import require
 
 from .settings import AzureSettings
 
-# Retry behaviour of every pipeline. Retry-After on 429/5xx is always honoured; the exponential
-# backoff used when it is absent is a module constant so tests can lower it.
-RETRY_TOTAL = 5
-RETRY_BACKOFF_FACTOR = 0.8
-RETRY_BACKOFF_MAX = 60
 USER_AGENT = "annexa-azure/0.1"
 
 
@@ -56,12 +51,51 @@ class TenantCredential:
         self._inner.close()
 
 
+def pipeline_options(settings: AzureSettings) -> dict[str, Any]:
+    """azure-core transport and retry keywords from the settings, shared by the credential and the APIs.
+
+    azure-core's RetryPolicy already retries 408/429/500/502/503/504 and honours Retry-After; only its
+    numbers come from the shared policy, so Azure gives up when the other connectors would."""
+    retry = settings.retry
+    return {
+        "connection_timeout": settings.connect_timeout_seconds,
+        "read_timeout": settings.read_timeout_seconds,
+        "retry_total": retry.max_attempts - 1,
+        "retry_backoff_factor": retry.initial_backoff_seconds,
+        "retry_backoff_max": retry.max_backoff_seconds,
+        "timeout": retry.deadline_seconds,
+        "max_retry_after": retry.max_retry_after_seconds,
+    }
+
+
+def _retry_policy(policies: Any, options: dict[str, Any]) -> Any:
+    """azure-core's RetryPolicy that gives up, instead of sleeping, when Retry-After asks for longer than
+    ``retry.max_retry_after_seconds`` (an hour-long Retry-After would otherwise stall the run for an hour)."""
+    limit = options["max_retry_after"]
+
+    class BoundedRetryPolicy(policies.RetryPolicy):
+        def is_retry(self, settings: dict[str, Any], response: Any) -> bool:
+            wait = self.get_retry_after(response)
+            if wait is not None and wait > limit:
+                return False
+            return bool(super().is_retry(settings, response))
+
+    return BoundedRetryPolicy(
+        retry_total=options["retry_total"],
+        retry_backoff_factor=options["retry_backoff_factor"],
+        retry_backoff_max=options["retry_backoff_max"],
+        timeout=options["timeout"],
+    )
+
+
 def make_credential(settings: AzureSettings) -> TenantCredential:
     """DefaultAzureCredential (env service principal, workload identity, managed identity, CLI...)."""
     identity = require("azure.identity", "azure")
     kwargs: dict[str, Any] = {
         "authority": settings.authority_host,
         "additionally_allowed_tenants": [settings.tenant_id],
+        # The same timeouts and retry numbers for the token requests (the bound on Retry-After is ours).
+        **{k: v for k, v in pipeline_options(settings).items() if k != "max_retry_after"},
     }
     if settings.instance_discovery_disabled:
         kwargs["disable_instance_discovery"] = True
@@ -92,11 +126,14 @@ def _error_from_response(response: Any) -> AzureApiError:
 class Api:
     """One service endpoint (ARM or Graph) reached through an azure-core PipelineClient."""
 
-    def __init__(self, endpoint: str, credential: Any, count_call: Callable[[int], None]) -> None:
+    def __init__(
+        self, endpoint: str, credential: Any, count_call: Callable[[int], None], options: dict[str, Any]
+    ) -> None:
         core = require("azure.core", "azure")
         policies = require("azure.core.pipeline.policies", "azure")
         self._rest = require("azure.core.rest", "azure")
         self._exceptions = require("azure.core.exceptions", "azure")
+        transport = require("azure.core.pipeline.transport", "azure")
         self.endpoint = endpoint
         self._origin = _origin(endpoint)
         lock = threading.Lock()
@@ -112,14 +149,13 @@ class Api:
             policies=[
                 policies.HeadersPolicy({"Accept": "application/json"}),
                 policies.UserAgentPolicy(USER_AGENT),
-                policies.RetryPolicy(
-                    retry_total=RETRY_TOTAL,
-                    retry_backoff_factor=RETRY_BACKOFF_FACTOR,
-                    retry_backoff_max=RETRY_BACKOFF_MAX,
-                ),
+                _retry_policy(policies, options),
                 policies.BearerTokenCredentialPolicy(credential, f"{endpoint}/.default"),
                 counter,
             ],
+            transport=transport.RequestsTransport(
+                connection_timeout=options["connection_timeout"], read_timeout=options["read_timeout"]
+            ),
         )
 
     def _url(self, path_or_url: str) -> str:

@@ -17,7 +17,7 @@ from connectors.base import (
 )
 
 from . import arm, entra, kinds
-from .client import Api, AzureApiError, make_credential
+from .client import Api, AzureApiError, make_credential, pipeline_options
 from .settings import AzureSettings
 
 # Subscriptions are read in parallel; ARM throttles per principal, so keep the fan-out modest.
@@ -49,8 +49,9 @@ class AzureConnector(Connector[AzureSettings]):
         settings = self.settings
         exceptions = require("azure.core.exceptions", "azure")
         credential = make_credential(settings)
-        arm_api = Api(settings.arm_endpoint, credential, self.context.count_call)
-        graph_api = Api(settings.graph_endpoint, credential, self.context.count_call)
+        options = pipeline_options(settings)
+        arm_api = Api(settings.arm_endpoint, credential, self.context.count_call, options)
+        graph_api = Api(settings.graph_endpoint, credential, self.context.count_call, options)
         try:
             yield from self._collect_arm(arm_api)
             self.context.progress("azure: Entra ID tenant and users")
@@ -58,8 +59,9 @@ class AzureConnector(Connector[AzureSettings]):
             yield from entra.collect_users(graph_api, settings.tenant_id)
         except exceptions.ClientAuthenticationError as exc:
             # No token at all: nothing of this connector can be collected.
-            first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            raise ConnectorError(f"azure: cannot authenticate to tenant {settings.tenant_id}: {first_line}") from None
+            raise ConnectorError(
+                f"azure: cannot authenticate to tenant {settings.tenant_id}: {_auth_reason(exc)}"
+            ) from None
         finally:
             arm_api.close()
             graph_api.close()
@@ -85,3 +87,16 @@ class AzureConnector(Connector[AzureSettings]):
                 records: list[Any] = future.result()
                 self.context.progress(f"azure: subscription {sub.get('subscriptionId')} collected")
                 yield from records
+
+
+def _auth_reason(exc: BaseException) -> str:
+    """One line: DefaultAzureCredential's summary plus the credential that actually failed and why.
+
+    Its message lists every credential it tried; the ones merely unavailable (no managed identity
+    here, no CLI installed) are noise, the one that failed (EnvironmentCredential: a 401, a timeout)
+    is the reason."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    if not lines:
+        return type(exc).__name__
+    failed = next((line for line in lines[1:] if "failed" in line.lower() and ":" in line), None)
+    return f"{lines[0]} {failed}" if failed else lines[0]

@@ -30,6 +30,7 @@ EVIDENCE_KINDS: tuple[EvidenceKind, ...] = (
     EvidenceKind(
         SUBSCRIPTION,
         id_field="id",
+        raw="the ARM subscription object",
         description="An Azure subscription (ARM GET /subscriptions) with its Defender plans, "
         "subscription-scope role assignments and activity-log diagnostic settings joined.",
         fields={
@@ -53,6 +54,7 @@ EVIDENCE_KINDS: tuple[EvidenceKind, ...] = (
     EvidenceKind(
         STORAGE_ACCOUNT,
         id_field="id",
+        raw="the ARM storage account resource",
         description="A storage account (Microsoft.Storage/storageAccounts) with its blob service properties joined.",
         fields={
             **_ARM_RESOURCE,
@@ -71,6 +73,7 @@ EVIDENCE_KINDS: tuple[EvidenceKind, ...] = (
     EvidenceKind(
         KEY_VAULT,
         id_field="id",
+        raw="the ARM key vault resource",
         description="A key vault (Microsoft.KeyVault/vaults) with its diagnostic settings joined.",
         fields={
             **_ARM_RESOURCE,
@@ -85,6 +88,7 @@ EVIDENCE_KINDS: tuple[EvidenceKind, ...] = (
     EvidenceKind(
         NSG,
         id_field="id",
+        raw="the ARM network security group resource",
         description="A network security group (Microsoft.Network/networkSecurityGroups) with its rules.",
         fields={
             **_ARM_RESOURCE,
@@ -98,6 +102,7 @@ EVIDENCE_KINDS: tuple[EvidenceKind, ...] = (
     EvidenceKind(
         ROLE_ASSIGNMENT,
         id_field="id",
+        raw="the ARM role assignment",
         description="An Azure RBAC role assignment visible at a subscription (raw), with its role name.",
         fields={
             "id": "role assignment resource id (the item id)",
@@ -126,6 +131,7 @@ EVIDENCE_KINDS: tuple[EvidenceKind, ...] = (
     EvidenceKind(
         USER,
         id_field="userPrincipalName",
+        raw="the Microsoft Graph user object",
         description="An Entra ID user (Graph GET /users) with MFA registration details joined "
         "(GET /reports/authenticationMethods/userRegistrationDetails).",
         fields={

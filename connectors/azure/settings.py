@@ -1,12 +1,14 @@
-"""Configuration of the Azure connector (CONTRACT §2 keys, nothing else)."""
+"""Configuration of the Azure connector (CONTRACT §2 keys), plus how hard it tries: the shared retry policy
+and request timeouts."""
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from pydantic import field_validator
+from pydantic import Field, field_validator
 
 from connectors.base import ConnectorSettings
+from connectors.http import RetrySettings
 
 PUBLIC_AUTHORITY_HOST = "https://login.microsoftonline.com"
 PUBLIC_ARM_ENDPOINT = "https://management.azure.com"
@@ -30,6 +32,11 @@ class AzureSettings(ConnectorSettings):
     authority_host: str = PUBLIC_AUTHORITY_HOST
     arm_endpoint: str = PUBLIC_ARM_ENDPOINT
     graph_endpoint: str = PUBLIC_GRAPH_ENDPOINT
+    # Every request (each page of a list, each token request) is bounded by these: a silent endpoint
+    # costs at most read_timeout_seconds per attempt and never more than retry.deadline_seconds per call.
+    retry: RetrySettings = RetrySettings()
+    connect_timeout_seconds: float = Field(default=10.0, gt=0)
+    read_timeout_seconds: float = Field(default=30.0, gt=0)
 
     @field_validator("tenant_id")
     @classmethod

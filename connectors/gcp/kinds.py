@@ -11,6 +11,7 @@ EVIDENCE_KINDS = (
     EvidenceKind(
         "gcp.organization",
         id_field="name",
+        raw="the Resource Manager v3 organization",
         description="The organization (Resource Manager v3) with its IAM policy",
         fields={
             "name": "organizations/<number>",
@@ -22,6 +23,7 @@ EVIDENCE_KINDS = (
     EvidenceKind(
         "gcp.folder",
         id_field="name",
+        raw="the Resource Manager v3 folder",
         description="A folder under the organization (any depth) with its IAM policy",
         fields={
             "name": "folders/<number>",
@@ -34,6 +36,7 @@ EVIDENCE_KINDS = (
     EvidenceKind(
         "gcp.project",
         id_field="resource_name",
+        raw="the Resource Manager v3 project",
         description="An ACTIVE project with its IAM policy, its ancestors' audit configs and disabled APIs",
         fields={
             "resource_name": "projects/<projectId> (the item id)",
@@ -54,6 +57,7 @@ EVIDENCE_KINDS = (
     EvidenceKind(
         "gcp.storage.bucket",
         id_field="resource_name",
+        raw="the Cloud Storage JSON API bucket",
         description="A Cloud Storage bucket (JSON API v1) with its IAM policy",
         fields={
             "resource_name": "projects/_/buckets/<name> (the item id)",
@@ -71,6 +75,7 @@ EVIDENCE_KINDS = (
     EvidenceKind(
         "gcp.iam.service_account",
         id_field="name",
+        raw="the IAM API service account",
         description="A service account (IAM v1) with its user-managed keys",
         fields={
             "name": "projects/<p>/serviceAccounts/<email>",
@@ -84,6 +89,7 @@ EVIDENCE_KINDS = (
     EvidenceKind(
         "gcp.iam.service_account_key",
         id_field="name",
+        raw="the IAM API service account key (no key material)",
         description="A user-managed service-account key (IAM v1)",
         fields={
             "name": "projects/<p>/serviceAccounts/<email>/keys/<id>",
@@ -99,6 +105,7 @@ EVIDENCE_KINDS = (
     EvidenceKind(
         "gcp.compute.firewall",
         id_field="resource_name",
+        raw="the Compute Engine firewall resource",
         description="A VPC firewall rule (Compute Engine v1)",
         fields={
             "resource_name": "projects/<p>/global/firewalls/<name> (the item id)",
@@ -114,6 +121,7 @@ EVIDENCE_KINDS = (
     EvidenceKind(
         "gcp.sql.instance",
         id_field="resource_name",
+        raw="the Cloud SQL Admin v1 instance",
         description="A Cloud SQL instance (Cloud SQL Admin v1)",
         fields={
             "resource_name": "projects/<p>/instances/<name> (the item id)",

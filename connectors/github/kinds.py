@@ -13,6 +13,7 @@ EVIDENCE_KINDS = (
     EvidenceKind(
         ORG,
         id_field="login",
+        raw="the REST API's organization object (GET /orgs/{org})",
         description="The organization's settings (GET /orgs/{org}) plus its owners (members with role admin).",
         fields={
             "login": "organization login (the item id)",
@@ -33,6 +34,7 @@ EVIDENCE_KINDS = (
     EvidenceKind(
         MEMBER,
         id_field="login",
+        raw="the REST API's simple-user object",
         description="One organization member (GET /orgs/{org}/members), with role and 2FA state.",
         fields={
             "login": "the member's login (the item id)",
@@ -45,6 +47,7 @@ EVIDENCE_KINDS = (
     EvidenceKind(
         OUTSIDE_COLLABORATOR,
         id_field="login",
+        raw="the REST API's simple-user object",
         description="A user with access to organization repositories who is not a member "
         "(GET /orgs/{org}/outside_collaborators), joined with their access per repository.",
         fields={
@@ -56,6 +59,7 @@ EVIDENCE_KINDS = (
     EvidenceKind(
         REPO,
         id_field="full_name",
+        raw="the REST API's repository object",
         description="A repository (GET /orgs/{org}/repos) joined with its default branch protection, the "
         "ruleset rules that apply to that branch, CODEOWNERS, deploy keys, Actions permissions, the latest "
         "code scanning analysis and its open Dependabot alerts. Hypermedia *_url fields are dropped.",

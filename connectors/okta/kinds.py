@@ -22,6 +22,7 @@ EVIDENCE_KINDS = (
         fields={
             "login": "profile.login (the item id)",
             "id": "Okta user id (00u...)",
+            "type": "the user type ({id}), null on orgs without user types",
             "status": "STAGED | PROVISIONED | ACTIVE | RECOVERY | PASSWORD_EXPIRED | LOCKED_OUT | SUSPENDED | "
             "DEPROVISIONED",
             "created": "creation time (ISO-8601)",
@@ -45,6 +46,7 @@ EVIDENCE_KINDS = (
     EvidenceKind(
         GROUP,
         id_field="id",
+        raw="the Management API's group object",
         description="A group (GET /api/v1/groups).",
         fields={
             "id": "Okta group id (the item id)",
@@ -58,6 +60,7 @@ EVIDENCE_KINDS = (
     EvidenceKind(
         POLICY,
         id_field="id",
+        raw="the Management API's policy object",
         description="A password, MFA enrollment, global session (OKTA_SIGN_ON) or authentication "
         "(ACCESS_POLICY) policy (GET /api/v1/policies?type=...) with its rules (GET /api/v1/policies/{id}/rules). "
         "Classic Engine and Identity Engine shapes are kept as returned.",
@@ -108,6 +111,7 @@ EVIDENCE_KINDS = (
     EvidenceKind(
         AUTHENTICATOR,
         id_field="id",
+        raw="the Management API's authenticator object",
         description="An authenticator (GET /api/v1/authenticators; Identity Engine orgs).",
         fields={
             "id": "authenticator id (the item id)",
@@ -121,6 +125,7 @@ EVIDENCE_KINDS = (
     EvidenceKind(
         APPLICATION,
         id_field="id",
+        raw="the Management API's application object (secrets removed)",
         description="An application integration (GET /api/v1/apps). Secrets in credentials are removed.",
         fields={
             "id": "app id (the item id)",

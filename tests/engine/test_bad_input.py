@@ -245,3 +245,15 @@ def test_a_message_placeholder_naming_an_undefined_parameter_is_a_mapping_error(
         r"fake_checks\.yaml:\d+: checks\[0\]\.message: check fake\.iam\.user_mfa_enabled: placeholder "
         r"\{params\.nope\} names a parameter the check does not define",
     )
+
+
+def test_a_message_placeholder_naming_an_undeclared_field_is_a_mapping_error(project: Project, cli) -> None:
+    project.config()
+    broken = FAKE_CHECKS.replace("user {resource.name} has no MFA device", "user {resource.nmae} has no MFA device")
+    (project.root / "fake_checks.yaml").write_text(broken)
+    _assert_rejected(
+        cli("run"),
+        project,
+        r"fake_checks\.yaml:\d+: checks\[0\]\.message: check fake\.iam\.user_mfa_enabled: placeholder "
+        r"\{resource\.nmae\} names a field fake\.iam\.user does not declare \(did you mean 'name'\?\)",
+    )

@@ -12,6 +12,7 @@ import io
 import json
 import re
 import threading
+import time
 import urllib.request
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 PLAIN_404 = "(plain 404)"
+HANG = "(hang)"
 _SCOPE = re.compile(r"Credential=[^/]+/\d{8}/([^/]+)/([^/]+)/aws4_request")
 
 
@@ -39,6 +41,7 @@ class Fault:
     code: str
     status: int
     region: str | None = None
+    seconds: float = 0.0  # HANG: how long the request goes unanswered
 
 
 @dataclass
@@ -76,10 +79,21 @@ class FaultInjector:
                     break
         if fault is None:
             return self.app(environ, start_response)  # type: ignore[no-any-return]
-        message = "Rate exceeded" if "Throttl" in fault.code else f"not authorized to perform {call.operation}"
+        if fault.code == HANG:
+            time.sleep(fault.seconds)  # a client with a shorter read timeout has given up by now
+            fault = Fault(fault.operation, 0, "InternalError", 500)
+        if "Throttl" in fault.code:
+            message = "Rate exceeded"
+        elif fault.code == "InternalError":
+            message = "We encountered an internal error. Please try again."
+        else:
+            message = f"not authorized to perform {call.operation}"
         if fault.code == PLAIN_404:
             # What an API imitation without this endpoint answers: no AWS error document at all.
             body, headers = b"Not Found", [("Content-Type", "text/plain")]
+        elif call.service == "s3":  # rest-xml: S3's own error document
+            body = f"<Error><Code>{fault.code}</Code><Message>{message}</Message></Error>".encode()
+            headers = [("Content-Type", "application/xml")]
         elif call.protocol == "query":
             body = (
                 f"<ErrorResponse><Error><Type>Sender</Type><Code>{fault.code}</Code><Message>{message}</Message>"
@@ -129,6 +143,18 @@ class FaultyMoto:
     def not_found(self, operation: str, region: str | None = None) -> None:
         """Answer a bare 404 (an endpoint the server does not implement); ``*`` matches any text."""
         self.injector.faults.append(Fault(operation, 1000, PLAIN_404, 404, region))
+
+    def server_error(self, operation: str, times: int = 1_000_000) -> None:
+        """Answer 500 InternalError (what AWS returns for a fault on its side)."""
+        self.injector.faults.append(Fault(operation, times, "InternalError", 500))
+
+    def hang(self, operation: str, seconds: float, times: int = 1_000_000) -> None:
+        """Leave the request unanswered for ``seconds`` (then a 500 nobody reads)."""
+        self.injector.faults.append(Fault(operation, times, HANG, 0, seconds=seconds))
+
+    def clear_faults(self) -> None:
+        with self.injector.lock:
+            self.injector.faults.clear()
 
     def calls(self) -> list[Call]:
         with self.injector.lock:

@@ -244,6 +244,7 @@ class AzureImitation:
     """Login + ARM + Graph imitations sharing one throwaway certificate."""
 
     def __init__(self, tmp_path: Path) -> None:
+        self.max_attempts = 3  # tries per call (settings retry.max_attempts)
         self.cert, key = self_signed_cert(tmp_path)
         self.login, self.arm, self.graph = Stub(), Stub(), Stub()
         for server in (self.login, self.arm, self.graph):
@@ -268,13 +269,17 @@ class AzureImitation:
 
     # -- configuration -----------------------------------------------------------------------------
 
-    def settings(self, subscriptions: list[str] | None = None) -> dict[str, Any]:
+    def settings(self, subscriptions: list[str] | None = None, **extra: Any) -> dict[str, Any]:
+        """Connector settings for this imitation. Backoff without Retry-After is near zero (it would
+        otherwise wait seconds per retry); Retry-After itself is still honoured."""
         return {
             "tenant_id": TENANT,
             "subscriptions": subscriptions or ["all"],
             "authority_host": self.login.base_url,
             "arm_endpoint": self.arm.base_url,
             "graph_endpoint": self.graph.base_url,
+            "retry": {"max_attempts": self.max_attempts, "initial_backoff_seconds": 0.01},
+            **extra,
         }
 
     def use_environment(self, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -13,7 +13,7 @@ from collector.testing import collect_items, evaluate_connector_checks
 from connectors.aws import AwsConnector
 from connectors.aws import iam as aws_iam
 from connectors.aws import session as aws_session
-from connectors.base import CollectionError, EvidenceItem
+from connectors.base import CollectionError, ConnectorError, EvidenceItem
 
 from .aws_estate import BAD, GOOD, MANAGEMENT, ROLE, Estate, access_analyzer, seed_all
 from .aws_moto import FaultyMoto
@@ -317,6 +317,28 @@ def test_unreachable_member_account_is_an_error_for_every_kind(estate: Estate, m
     assert {e.kind for e in errors} == AwsConnector.kind_names()
     assert all(e.message.startswith(f"{estate.member}/global: AssumeRole") for e in errors)
     assert set(items_of(records, "aws.account")) == {MANAGEMENT}
+
+
+def test_an_unlistable_organization_costs_the_member_accounts_not_the_callers_evidence(
+    estate: Estate, moto: FaultyMoto
+) -> None:
+    moto.server_error("ListAccounts")
+    records = collect_items(AwsConnector, {"regions": [GOOD], "accounts_role": ROLE, "max_attempts": 2})
+    errors = errors_of(records)
+    assert {e.kind for e in errors} == AwsConnector.kind_names()
+    assert all(
+        e.message.startswith("organization: member accounts not collected: organizations ListAccounts: InternalError")
+        for e in errors
+    ), errors[0].message
+    assert set(items_of(records, "aws.account")) == {MANAGEMENT}  # the caller's own account is still collected
+
+
+def test_an_unidentifiable_caller_stops_the_connector_with_one_line(estate: Estate, moto: FaultyMoto) -> None:
+    moto.server_error("GetCallerIdentity")
+    with pytest.raises(ConnectorError) as stopped:
+        collect_items(AwsConnector, {"regions": [GOOD], "max_attempts": 2})
+    assert str(stopped.value).startswith("aws: cannot identify the caller (sts GetCallerIdentity): InternalError")
+    assert "\n" not in str(stopped.value)
 
 
 def test_default_regions_come_from_describe_regions(moto: FaultyMoto) -> None:

@@ -11,7 +11,6 @@ import pytest
 
 from collector.testing import collect_items, evaluate_connector_checks
 from connectors.azure import AzureConnector
-from connectors.azure import client as azure_client
 from connectors.base import CollectionError, EvidenceItem
 
 from .azure_estate import populate, remediate
@@ -74,8 +73,7 @@ FIXED_CONTROLS = {
 def az(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[AzureImitation]:
     imitation = AzureImitation(tmp_path)
     imitation.use_environment(monkeypatch)
-    monkeypatch.setattr(azure_client, "RETRY_BACKOFF_FACTOR", 0.01)
-    monkeypatch.setattr(azure_client, "RETRY_TOTAL", 1)
+    imitation.max_attempts = 2
     populate(imitation)
     yield imitation
     imitation.stop()

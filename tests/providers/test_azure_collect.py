@@ -12,7 +12,6 @@ import pytest
 
 from collector.testing import collect_items
 from connectors.azure import AzureConnector
-from connectors.azure import client as azure_client
 from connectors.base import CollectContext, CollectionError, ConnectorError, ConnectorState, EvidenceItem
 
 from .azure_estate import SUB_C, populate
@@ -25,9 +24,6 @@ Records = list[EvidenceItem | CollectionError]
 def az(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[AzureImitation]:
     imitation = AzureImitation(tmp_path)
     imitation.use_environment(monkeypatch)
-    # Backoff without Retry-After would otherwise wait seconds; Retry-After itself is still honoured.
-    monkeypatch.setattr(azure_client, "RETRY_BACKOFF_FACTOR", 0.01)
-    monkeypatch.setattr(azure_client, "RETRY_TOTAL", 2)
     populate(imitation)
     yield imitation
     imitation.stop()
@@ -139,6 +135,17 @@ def test_a_429_with_retry_after_is_waited_out_and_retried(az: AzureImitation) ->
     assert az.arm.count("GET", nsgs) == 2
     assert "nsg-sandbox" in {n.data["name"] for n in items(records, "azure.network.nsg").values()}
     assert items(records, "azure.entra.tenant")[TENANT].data["conditional_access_policies"] is not None
+
+
+def test_a_retry_after_longer_than_the_bound_ends_the_call_instead_of_sleeping(az: AzureImitation) -> None:
+    nsgs = rf"/subscriptions/{SUB_B}/providers/Microsoft\.Network/networkSecurityGroups"
+    throttled = {"error": {"code": "TooManyRequests", "message": "throttled"}}
+    az.arm.fail("GET", nsgs, 429, times=1_000_000, headers={"Retry-After": "3600"}, body=throttled)
+    records = collect_items(AzureConnector, az.settings(retry={"max_retry_after_seconds": 30}))
+    [error] = errors(records, "azure.network.nsg")
+    assert "429 TooManyRequests: throttled" in error
+    assert az.arm.count("GET", nsgs) == 1  # asked once: an hour's wait is refused, not slept
+    assert items(records, "azure.storage.account")  # the rest of the subscription is still collected
 
 
 def test_permission_denials_fail_only_their_kind(az: AzureImitation) -> None:
@@ -318,6 +325,15 @@ def test_defaults_are_the_public_cloud_and_the_label_names_the_tenant() -> None:
         "authority_host": "https://login.microsoftonline.com",
         "arm_endpoint": "https://management.azure.com",
         "graph_endpoint": "https://graph.microsoft.com",
+        "retry": {
+            "max_attempts": 5,
+            "initial_backoff_seconds": 0.5,
+            "max_backoff_seconds": 20.0,
+            "deadline_seconds": 60.0,
+            "max_retry_after_seconds": 60.0,
+        },
+        "connect_timeout_seconds": 10.0,
+        "read_timeout_seconds": 30.0,
     }
     assert AzureConnector.label(settings) == f"azure:{TENANT}"
 
