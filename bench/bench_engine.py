@@ -27,7 +27,9 @@ from collector.evaluate import SnapshotItem, evaluate_checks
 from collector.mapping import load_checks
 from collector.progress import Progress
 from collector.runner import CollectorPlan, execute_run
-from collector.store import Store, canonical_json
+from collector.seal import parts as seal_parts
+from collector.store import Store, canonical_json, run_records
+from collector.verify import verify
 from connectors.base import CollectContext, CollectionError, EvidenceItem
 
 KINDS = 10
@@ -135,6 +137,14 @@ def main() -> None:
 
             first_run, first_bytes = timed_run()
             second_run, second_bytes = timed_run()
+            latest = store.resolve_run(None)["id"]
+            start = time.perf_counter()
+            seal_parts(run_records(store.db, latest, rehash=False)[0])  # what publish adds for the seal
+            seal_time = time.perf_counter() - start
+            start = time.perf_counter()
+            verified = verify(store)
+            verify_time = time.perf_counter() - start
+            assert verified.ok, verified.first_failure
 
         raw = Path(tmp) / "raw.db"
         conn = sqlite3.connect(raw)
@@ -151,6 +161,10 @@ def main() -> None:
     out["first_run_items_per_s"] = round(len(items) / first_run)
     out["first_run_vs_bare_sqlite_insert"] = round(first_run / baseline_sqlite, 2)
     out["unchanged_rerun_s"] = round(second_run, 3)
+    out["seal_s"] = round(seal_time, 3)
+    out["seal_share_of_rerun"] = round(seal_time / second_run, 3)
+    out["verify_two_runs_s"] = round(verify_time, 3)
+    out["verify_vs_first_run"] = round(verify_time / first_run, 2)
     out["store_first_run_bytes"] = first_bytes
     out["store_growth_unchanged_rerun_bytes"] = second_bytes - first_bytes
     out["store_growth_ratio"] = round((second_bytes - first_bytes) / first_bytes, 4)

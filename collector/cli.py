@@ -453,12 +453,13 @@ def _classify(exc: Exception) -> tuple[int | None, str]:
     from .operations import RunFailed
     from .outputs import OutputError
     from .runner import RunInterrupted
+    from .signing import SigningError
     from .store import NoRunError, Store, StoreBusyError, StoreError, damaged
     from .yamlload import InputError
 
     if isinstance(exc, RunFailed):
         return COLLECTION_FAILED, str(exc)
-    if isinstance(exc, InputError | StoreError | OutputError):
+    if isinstance(exc, InputError | StoreError | OutputError | SigningError):
         return USAGE, str(exc)
     if isinstance(exc, sqlite3.DatabaseError) and Store.last_path is not None:
         return USAGE, str(damaged(Store.last_path, exc))
@@ -473,4 +474,4 @@ def _classify(exc: Exception) -> tuple[int | None, str]:
 
 # Command groups kept in their own modules register themselves on `cli` when imported; imported last,
 # once `cli` exists, so that `collector.cli.cli` always carries every command (the docs tests read it).
-from . import cli_evidence, cli_readiness, cli_soa  # noqa: E402,F401  (their commands register on import)
+from . import cli_evidence, cli_readiness, cli_seal, cli_soa  # noqa: E402,F401  (their commands register on import)

@@ -26,6 +26,7 @@ from .mapping import CheckSet, Severity, load_checks
 from .pydantic_errors import plain_message
 from .registry import UnknownConnectorError, connector_names, evidence_kinds, load_connector
 from .risks import Register, load_register
+from .signing import Signer, SigningError, load_signer
 from .yamlload import InputError, LoadedYaml, load_yaml
 
 DEFAULT_CONFIG = "annexa.yaml"
@@ -69,6 +70,11 @@ class ReadinessConfig(_Strict):
     audit_date: dt.date | None = None  # default for `annexa readiness --audit-date`
 
 
+class SealConfig(_Strict):
+    # Ed25519 private key, PEM text (`${ANNEXA_SIGNING_KEY}`) or the path of a PEM file; never stored.
+    signing_key: str | None = None
+
+
 class CheckOverride(_Strict):
     params: dict[str, Any] = Field(default_factory=dict)
     enabled: bool | None = None
@@ -94,6 +100,7 @@ class AnnexaConfig(_Strict):
     manual_evidence: list[Any] | str | None = None  # entries, or a YAML file listing them
     risks: str | None = None  # the risk register: a YAML or CSV file
     readiness: ReadinessConfig = Field(default_factory=ReadinessConfig)
+    seal: SealConfig = Field(default_factory=SealConfig)
 
 
 @dataclass
@@ -116,6 +123,7 @@ class Settings:
     source: LoadedYaml = field(repr=False)
     manual: list[Declared] = field(default_factory=list)
     risks: Register | None = None
+    signer: Signer | None = field(default=None, repr=False)
 
     @property
     def connector_names(self) -> list[str]:
@@ -141,6 +149,13 @@ def load_settings(path: Path) -> Settings:
 
     if model.notify is not None:  # a webhook URL is a credential (Slack's carries its token)
         redact.add([model.notify.webhook_url])
+    signer = None
+    if model.seal.signing_key:
+        redact.add([model.seal.signing_key])
+        try:
+            signer = load_signer(model.seal.signing_key, "seal.signing_key")
+        except SigningError as exc:
+            raise source.error(("seal", "signing_key"), str(exc).removeprefix("seal.signing_key: ")) from None
     known = control_ids()
     for control_id in model.soa.excluded:
         if control_id not in known:
@@ -178,6 +193,7 @@ def load_settings(path: Path) -> Settings:
         source=source,
         manual=manual,
         risks=risks,
+        signer=signer,
     )
 
 

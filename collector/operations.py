@@ -22,6 +22,7 @@ from .registry import evidence_kinds, load_connector
 from .report import build_gap_report, render_report
 from .risks import isms_plan
 from .runner import CollectorPlan, RunInterrupted, RunResult, execute_run, plan_for
+from .signing import Signer
 from .store import Store, StoreBusyError, StoreError, damaged
 from .yamlload import InputError
 
@@ -65,6 +66,7 @@ def perform_run(
         quiet=quiet,
         report_dir=report_dir,
         follow_symlinks=follow_symlinks,
+        signer=settings.signer,
     )
 
 
@@ -81,6 +83,7 @@ def run_plans(
     report_dir: Path | None,
     follow_symlinks: bool = False,
     started_at: datetime | None = None,
+    signer: Signer | None = None,
 ) -> RunResult:
     if report_dir is not None:  # a report that cannot be written is refused before the run, not after
         try:
@@ -109,6 +112,7 @@ def run_plans(
                     excluded=excluded,
                     progress=progress,
                     started_at=started_at,
+                    signer=signer,
                 )
             except sqlite3.DatabaseError as exc:
                 raise RunFailed(str(damaged(store_path, exc))) from None

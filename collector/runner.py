@@ -33,6 +33,7 @@ from .catalog import load_catalogue
 from .evaluate import CheckResult, ControlResult, SnapshotItem, evaluate_checks, evaluate_controls, summarise_statuses
 from .mapping import CheckSet
 from .progress import Progress
+from .signing import Signer
 from .store import (
     CheckRunRecord,
     ConnectorRunRecord,
@@ -117,15 +118,25 @@ def execute_run(
     excluded: dict[str, str],
     progress: Progress,
     started_at: datetime | None = None,
+    signer: Signer | None = None,
 ) -> RunResult:
-    """Run under the store's write lock, which the caller holds."""
+    """Run under the store's write lock, which the caller holds; ``signer`` signs the run's seal."""
     started = started_at or utcnow()
     run_id = f"{started:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
     connector_names = sorted({p.name for p in plans})
     store.begin_run(run_id, iso(started), __version__, config_digest, organization, connector_names, excluded)
     try:
         result = _collect_and_publish(
-            store, run_id, started, plans, checks, organization, excluded, progress, replayed=started_at is not None
+            store,
+            run_id,
+            started,
+            plans,
+            checks,
+            organization,
+            excluded,
+            progress,
+            replayed=started_at is not None,
+            signer=signer,
         )
     except BaseException as exc:
         store.fail_run(run_id, _describe_abort(exc))
@@ -144,6 +155,7 @@ def _collect_and_publish(
     progress: Progress,
     *,
     replayed: bool = False,  # dated in the past (the demo's backfill): it finished then too
+    signer: Signer | None = None,
 ) -> RunResult:
     begun = utcnow()
     outcomes = _collect_concurrently(store, run_id, started, plans, progress)
@@ -189,7 +201,7 @@ def _collect_and_publish(
         state=_merged_state(outcomes),
         finished_at=iso(started + (utcnow() - begun)) if replayed else None,
     )
-    store.publish(run_id, publication)
+    store.publish(run_id, publication, signer)
     connectors = len({p.name for p in plans if p.counts_as_connector})  # not the built-in manual/isms plans
     progress.message(f"run {run_id} {status}: {connectors} connector(s), {len(check_results)} checks")
     return RunResult(run_id, status, started, connector_runs, check_results, controls, summary)

@@ -6,7 +6,9 @@ Layout, chosen so that daily snapshots of a stable estate cost almost nothing:
 * ``evidence`` and ``findings``: validity intervals over published run sequence numbers. An item
   (or a finding) unchanged since the previous run keeps its open interval; only changes add rows;
 * ``runs``, ``connector_runs``, ``check_runs``: one small row each per run;
-* ``connector_state``: per-connector memory across runs (ETags, cursors), never secrets.
+* ``connector_state``: per-connector memory across runs (ETags, cursors), never secrets;
+* ``seals``: one hash-chained seal per published run, written in the publishing transaction
+  (collector/seal.py, docs/verify.md).
 
 A run is written while ``status = 'running'`` and gets its sequence number, intervals and results in
 one final transaction (:meth:`Store.publish`); readers only ever see published runs. One writer at a
@@ -24,11 +26,17 @@ import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, TextIO
+from typing import TYPE_CHECKING, Any, ClassVar, TextIO
 
 from sqlite_utils import Database, Migrations
 
+from .seal import CHECK_FIELDS, RunRecords
+from .seal import parts as seal_parts
+from .seal import seal as compute_seal
 from .timeutil import iso, utcnow
+
+if TYPE_CHECKING:
+    from .signing import Signer
 
 BUSY_TIMEOUT_MS = 60_000
 PUBLISHED = ("complete", "partial")
@@ -176,6 +184,30 @@ def m003_manual_evidence_register(db: Database) -> None:
         {"evidence_id": str, "at": str, "action": str, "sha256": str, "detail": str}
     )
     db.table("manual_evidence_history").create_index(["evidence_id"])
+
+
+@migrations()
+def m004_sealed_runs(db: Database) -> None:
+    # One seal per published run, chained (docs/verify.md). Runs published before sealing existed are
+    # sealed here, once, and marked so: their seal proves nothing changed after this moment, not before.
+    db.table("seals").create(
+        {
+            "run_id": str,
+            "seq": int,
+            "seal": str,
+            "previous": str,
+            "parts": str,
+            "sealed_at": str,
+            "after_the_fact": int,
+            "signature": str,
+            "key_id": str,
+        },
+        pk="run_id",
+    )
+    db.table("seals").create_index(["seq"], unique=True)
+    sealed_at = iso(utcnow())
+    for row in db.query(f"select id, seq from runs where status in {PUBLISHED} and seq is not null order by seq"):
+        _seal_run(db, row["id"], None, sealed_at=sealed_at, after_the_fact=True)
 
 
 SCHEMA_VERSION = len(migrations._migrations)  # PRAGMA user_version of a store this release wrote
@@ -525,8 +557,9 @@ class Store:
                 [iso(utcnow()), error, run_id],
             )
 
-    def publish(self, run_id: str, pub: Publication) -> int:
-        """Make the run visible: sequence number, intervals, results and state in one transaction."""
+    def publish(self, run_id: str, pub: Publication, signer: Signer | None = None) -> int:
+        """Make the run visible: sequence number, intervals, results, state and the run's seal (signed
+        when a ``signer`` is given) in one transaction."""
         self._require_lock()
         with self.db.atomic():
             row = self.db.execute("select coalesce(max(seq), 0) + 1 from runs").fetchone()
@@ -577,6 +610,7 @@ class Store:
                 "update runs set seq = ?, status = ?, finished_at = ?, summary = ? where id = ?",
                 [seq, pub.status, pub.finished_at or iso(utcnow()), json.dumps(pub.summary), run_id],
             )
+            _seal_run(self.db, run_id, signer, sealed_at=iso(utcnow()), after_the_fact=False)
             # SQLite keeps writing to a file that was deleted or replaced under it; publishing there
             # would print `complete` with nothing saved where the next reader looks.
             if _identity(self.path) != self._identity:
@@ -807,6 +841,31 @@ class Store:
             )
         )
 
+    # -- seals ---------------------------------------------------------------------------------------
+
+    def has_seals(self) -> bool:
+        return bool(self.db.table("seals").exists())
+
+    def seals(self) -> list[dict[str, Any]]:
+        """Every stored seal in sequence order, with ``parts`` decoded (a damaged one stays text)."""
+        rows = list(self.db.query("select * from seals order by seq"))
+        for row in rows:
+            try:
+                row["parts"] = json.loads(row["parts"])
+            except (TypeError, ValueError):
+                row["parts"] = {}
+        return rows
+
+    def published_runs(self) -> list[dict[str, Any]]:
+        """Published runs (id, seq, started_at) in sequence order."""
+        return list(
+            self.db.query(f"select id, seq, started_at, status from runs where status in {PUBLISHED} order by seq")
+        )
+
+    def reread(self, run_id: str) -> tuple[RunRecords, list[str]]:
+        """A run's records with every evidence body and manual evidence file hashed again."""
+        return run_records(self.db, run_id, rehash=True)
+
     def blob(self, hash_: str) -> Any:
         rows = list(self.db.query("select data from blobs where hash = ?", [hash_]))
         return json.loads(rows[0]["data"]) if rows else None
@@ -820,3 +879,96 @@ def _decode_run(row: dict[str, Any]) -> dict[str, Any]:
 
 def _encode(record: Mapping[str, Any], json_keys: Sequence[str]) -> dict[str, Any]:
     return {k: (json.dumps(v) if k in json_keys else v) for k, v in record.items()}
+
+
+# -- seals ---------------------------------------------------------------------------------------------
+
+
+def run_records(db: Database, run_id: str, *, rehash: bool) -> tuple[RunRecords, list[str]]:
+    """What a published run claims, read back for sealing; with ``rehash`` every evidence body and
+    manual evidence file is hashed again (what ``verify`` does), and each mismatch is reported."""
+    problems: list[str] = []
+    run = _decode_run(dict(next(db.query("select * from runs where id = ?", [run_id]))))
+    seq = run["seq"]
+    records = RunRecords(run=run)
+    has_unknown = "unknown" in db.table("evidence").columns_dict
+    unknown = "e.unknown" if has_unknown else "null"
+    interval = "e.valid_from <= ? and (e.valid_to is null or e.valid_to > ?)"
+    # Publishing trusts the hashes it has just computed; only verify reads every body again.
+    body, join = ("b.data", " left join blobs b on b.hash = e.hash") if rehash else ("null", "")
+    rows = db.execute(
+        f"select e.kind, e.item_id, e.hash, {unknown}, {body} from evidence e{join} where {interval} "
+        "order by e.kind, e.item_id",
+        [seq, seq],
+    )
+    for kind, item_id, stored_hash, unknown_text, text in rows:
+        sha = stored_hash
+        if rehash:
+            sha = content_hash(text) if text is not None else "(missing)"
+            if sha != stored_hash:
+                what = "is missing" if text is None else "does not match the hash it was stored under"
+                problems.append(f"evidence {kind} {item_id}: the stored body {what}")
+        records.evidence.append((kind, item_id, sha, json.loads(unknown_text) if unknown_text else {}))
+    manual = db.execute(
+        f"select e.item_id, b.data from evidence e join blobs b on b.hash = e.hash "
+        f"where e.kind = 'annexa.manual_evidence' and {interval} order by e.item_id",
+        [seq, seq],
+    )
+    for item_id, manual_text in manual:
+        declared = json.loads(manual_text).get("sha256")
+        if declared:
+            records.documents.append((item_id, _document_sha(db, item_id, declared, rehash, problems)))
+    checks = list(
+        db.query(f"select {', '.join(CHECK_FIELDS)} from check_runs where run_id = ? order by check_id", [run_id])
+    )
+    for check in checks:
+        for key in ("controls", "counts", "errors"):
+            check[key] = json.loads(check[key]) if check[key] is not None else None
+    records.checks = checks
+    records.findings = list(
+        db.query(
+            "select check_id, resource, status, message, hash from findings where valid_from <= ? "
+            "and (valid_to is null or valid_to > ?) order by check_id, resource",
+            [seq, seq],
+        )
+    )
+    return records, problems
+
+
+def _document_sha(db: Database, item_id: str, declared: str, rehash: bool, problems: list[str]) -> str:
+    if not rehash:
+        return declared
+    row = db.execute("select data from documents where sha256 = ?", [declared]).fetchone()
+    if row is None:
+        problems.append(f"manual evidence {item_id}: its file ({declared[:12]}…) is missing from the store")
+        return "(missing)"
+    actual = hashlib.sha256(bytes(row[0])).hexdigest()
+    if actual != declared:
+        problems.append(f"manual evidence {item_id}: the stored file was replaced (SHA-256 {actual[:12]}…)")
+    return actual
+
+
+def _seal_run(db: Database, run_id: str, signer: Signer | None, *, sealed_at: str, after_the_fact: bool) -> None:
+    row = db.execute(
+        "select seal from seals where seq = (select max(seq) from seals where seq < "
+        "(select seq from runs where id = ?))",
+        [run_id],
+    ).fetchone()
+    previous = row[0] if row else None
+    records, _ = run_records(db, run_id, rehash=False)
+    run_parts = seal_parts(records)
+    value = compute_seal(run_parts, previous)
+    signature, key_id = signer(value) if signer else (None, None)
+    db.table("seals").insert(
+        {
+            "run_id": run_id,
+            "seq": records.run["seq"],
+            "seal": value,
+            "previous": previous,
+            "parts": canonical_json(run_parts),
+            "sealed_at": sealed_at,
+            "after_the_fact": int(after_the_fact),
+            "signature": signature,
+            "key_id": key_id,
+        }
+    )

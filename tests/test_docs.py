@@ -116,7 +116,19 @@ def annexa_commands(script: str) -> list[list[str]]:
 def _env_for(text: str) -> dict[str, str]:
     """Dummy values for the variables a block names, by ${VAR} or by a `*_env: VAR` setting (as a user sets them)."""
     names = _ENV.findall(text) + re.findall(r"_env:\s*([A-Za-z_][A-Za-z0-9_]*)", text)
-    return {name: f"dummy-{name.lower()}" for name in names}
+    return {name: _signing_key() if name == "ANNEXA_SIGNING_KEY" else f"dummy-{name.lower()}" for name in names}
+
+
+def _signing_key() -> str:
+    """A real Ed25519 key: the configuration loads the signing key, so a dummy string would be refused."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
+    return (
+        ed25519.Ed25519PrivateKey.generate()
+        .private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+        .decode()
+    )
 
 
 def _validate_config(text: str, directory: Path, extra_env: dict[str, str]) -> subprocess.CompletedProcess[str]:

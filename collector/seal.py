@@ -1,0 +1,124 @@
+"""Seals: one SHA-256 per published run over everything it claims, chained to the run before it.
+
+Pure: the store hands over a run's records and keeps the result. The serialisation is documented in
+docs/verify.md and must never change for format ``annexa-seal/1`` (a new format gets a new name),
+because a seal written today is recomputed years later by ``annexa verify``.
+
+A seal is computed in two steps so that a mismatch can be located, not only detected:
+
+* ``parts``: a digest of the run's metadata, one per evidence kind (over the sorted
+  ``[item id, body SHA-256, unknown fields]`` of its items), one per check (its result and its sorted
+  findings) and one over the manual evidence files (``[item id, file SHA-256]``);
+* ``seal = sha256(canonical({"format", "parts", "previous"}))``, ``previous`` being the seal of the
+  run published just before (``null`` for the first).
+
+Every digest is the SHA-256 of the value's canonical JSON: keys sorted, no whitespace, UTF-8.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+FORMAT = "annexa-seal/1"
+# The run metadata a seal covers (the process id and an error text of a published run are not claims).
+RUN_FIELDS = (
+    "id",
+    "seq",
+    "started_at",
+    "finished_at",
+    "status",
+    "tool_version",
+    "config_digest",
+    "organization",
+    "connectors",
+    "summary",
+    "soa_excluded",
+)
+# The stored columns of one check result that a seal covers (run_id is implied by the run).
+CHECK_FIELDS = (
+    "check_id",
+    "connector",
+    "evidence",
+    "title",
+    "severity",
+    "controls",
+    "remediation",
+    "status",
+    "counts",
+    "errors",
+)
+FINDING_FIELDS = ("resource", "status", "message", "hash")
+
+
+def canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def digest(value: Any) -> str:
+    return hashlib.sha256(canonical(value).encode("utf-8")).hexdigest()
+
+
+@dataclass
+class RunRecords:
+    """What one published run claims, as the store holds it (JSON columns decoded)."""
+
+    run: Mapping[str, Any]
+    evidence: list[tuple[str, str, str, Mapping[str, Any]]] = field(default_factory=list)  # kind, id, sha, unknown
+    checks: list[dict[str, Any]] = field(default_factory=list)
+    findings: list[dict[str, Any]] = field(default_factory=list)  # with check_id
+    documents: list[tuple[str, str]] = field(default_factory=list)  # manual evidence item id, file SHA-256
+
+
+def parts(records: RunRecords) -> dict[str, Any]:
+    by_kind: dict[str, list[list[Any]]] = {}
+    for kind, item_id, sha, unknown in records.evidence:
+        by_kind.setdefault(kind, []).append([item_id, sha, dict(unknown)])
+    findings: dict[str, list[list[Any]]] = {}
+    for finding in records.findings:
+        findings.setdefault(finding["check_id"], []).append([finding[f] for f in FINDING_FIELDS])
+    return {
+        "run": digest([records.run.get(f) for f in RUN_FIELDS]),
+        "evidence": {kind: digest(sorted(rows)) for kind, rows in sorted(by_kind.items())},
+        "checks": {
+            check["check_id"]: digest(
+                {
+                    "result": [check.get(f) for f in CHECK_FIELDS],
+                    "findings": sorted(findings.get(check["check_id"], [])),
+                }
+            )
+            for check in sorted(records.checks, key=lambda c: str(c["check_id"]))
+        },
+        "documents": digest(sorted([item_id, sha] for item_id, sha in records.documents)),
+    }
+
+
+def seal(run_parts: Mapping[str, Any], previous: str | None) -> str:
+    return digest({"format": FORMAT, "parts": run_parts, "previous": previous})
+
+
+def first_difference(stored: Mapping[str, Any], recomputed: Mapping[str, Any]) -> str | None:
+    """Which part of a run no longer matches its seal, in words (None: all match)."""
+    if stored.get("run") != recomputed.get("run"):
+        return "the run's metadata (times, status, summary, configuration digest) was changed"
+    for section, label in (("evidence", "evidence kind"), ("checks", "check")):
+        before, after = stored.get(section) or {}, recomputed.get(section) or {}
+        for name in sorted(set(before) | set(after)):
+            if name not in after:
+                return f"{label} {name} was removed"
+            if name not in before:
+                return f"{label} {name} was added"
+            if before[name] != after[name]:
+                what = "its items or their hashes" if section == "evidence" else "its result or findings"
+                return f"{label} {name}: {what} changed"
+    if stored.get("documents") != recomputed.get("documents"):
+        return "the manual evidence files changed"
+    return None
+
+
+def fingerprint(public_key_raw: bytes) -> str:
+    """A short id of a signing key: the first 16 hex digits of its raw public key's SHA-256."""
+    return hashlib.sha256(public_key_raw).hexdigest()[:16]
