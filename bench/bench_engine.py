@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from collector.evaluate import SnapshotItem, evaluate_checks
+from collector.export.pack import write_pack
 from collector.mapping import load_checks
 from collector.progress import Progress
 from collector.runner import CollectorPlan, execute_run
@@ -145,6 +146,12 @@ def main() -> None:
             verified = verify(store)
             verify_time = time.perf_counter() - start
             assert verified.ok, verified.first_failure
+            start = time.perf_counter()
+            pack_path = Path(tmp) / "pack.zip"
+            with pack_path.open("wb") as handle:
+                pack_files = len(write_pack(handle, store, store.resolve_run(latest), config=None)["files"])
+            pack_time = time.perf_counter() - start
+            pack_bytes = pack_path.stat().st_size
 
         raw = Path(tmp) / "raw.db"
         conn = sqlite3.connect(raw)
@@ -165,6 +172,10 @@ def main() -> None:
     out["seal_share_of_rerun"] = round(seal_time / second_run, 3)
     out["verify_two_runs_s"] = round(verify_time, 3)
     out["verify_vs_first_run"] = round(verify_time / first_run, 2)
+    out["pack_s"] = round(pack_time, 3)
+    out["pack_files"] = pack_files
+    out["pack_bytes"] = pack_bytes
+    out["pack_vs_first_run"] = round(pack_time / first_run, 2)
     out["store_first_run_bytes"] = first_bytes
     out["store_growth_unchanged_rerun_bytes"] = second_bytes - first_bytes
     out["store_growth_ratio"] = round((second_bytes - first_bytes) / first_bytes, 4)

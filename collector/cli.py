@@ -474,4 +474,4 @@ def _classify(exc: Exception) -> tuple[int | None, str]:
 
 # Command groups kept in their own modules register themselves on `cli` when imported; imported last,
 # once `cli` exists, so that `collector.cli.cli` always carries every command (the docs tests read it).
-from . import cli_evidence, cli_readiness, cli_seal, cli_soa  # noqa: E402,F401  (their commands register on import)
+from . import cli_evidence, cli_export, cli_readiness, cli_seal, cli_soa  # noqa: E402,F401  (their commands register on import)

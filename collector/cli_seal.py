@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -13,6 +14,7 @@ from .exit_codes import VERIFY_FAILED
 
 
 @cli.command()
+@click.argument("pack", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @config_option
 @click.option("--run", "run_ref", metavar="ID", help="Verify this run (and the chain up to it) only.")
 @click.option("--all", "all_runs", is_flag=True, help="Verify every published run (the default).")
@@ -24,9 +26,12 @@ from .exit_codes import VERIFY_FAILED
     help="Also check every seal's Ed25519 signature with this public key (PEM).",
 )
 @format_option(("table", "json"), "table")
-def verify(config: str | None, run_ref: str | None, all_runs: bool, public_key: Path | None, fmt: str) -> None:
+def verify(
+    pack: Path | None, config: str | None, run_ref: str | None, all_runs: bool, public_key: Path | None, fmt: str
+) -> None:
     """Recompute every run's seal from the stored evidence bodies, results and manual evidence files, and
-    the chain between runs; exit 5 at the first run that does not match (docs/verify.md)."""
+    the chain between runs; exit 5 at the first run that does not match (docs/verify.md). With PACK (an
+    auditor pack ZIP), check that pack offline instead: its files, manifest, seal and signature."""
     from .operations import open_store_for_reading
     from .signing import load_public_key
     from .verify import verify as verify_store
@@ -35,6 +40,9 @@ def verify(config: str | None, run_ref: str | None, all_runs: bool, public_key: 
     if run_ref and all_runs:
         raise InputError("--run", None, "", "give --run ID or --all, not both")
     key = load_public_key(public_key) if public_key else None
+    if pack is not None:
+        _verify_pack(pack, key, fmt)
+        return
     with open_store_for_reading(config) as store:
         if not store.has_seals() and not store.readonly:
             store.acquire_lock()  # the migration seals the runs of an older store, once, after the fact
@@ -70,6 +78,27 @@ def verify(config: str | None, run_ref: str | None, all_runs: bool, public_key: 
     signed = f", signatures checked with key {result.public_key}" if result.public_key else ""
     if fmt == "table":
         click.echo(f"{len(result.runs)} run(s) verified: every seal and the chain match{signed}{note}")
+
+
+def _verify_pack(pack: Path, key: Any, fmt: str) -> None:
+    from .export.verify_pack import PackUnreadable, verify_pack
+
+    try:
+        result = verify_pack(pack, key)
+    except PackUnreadable as exc:
+        click.echo(f"{PROG}: {exc}", err=True)
+        sys.exit(VERIFY_FAILED)
+    if fmt == "json":
+        click.echo(json.dumps(result, indent=2))
+    if not result["ok"]:
+        for problem in result["problems"][:20]:
+            click.echo(f"{PROG}: {pack}: {problem}", err=True)
+        sys.exit(VERIFY_FAILED)
+    if fmt == "table":
+        signed = f"; signed by key {result['signed_by']}" if result["signed_by"] else ""
+        if result["signed"] and not result["signed_by"]:
+            signed = "; signed (give --public-key FILE to check the signature)"
+        click.echo(f"{pack}: {result['files']} files match the manifest, run {result['run']}, seal intact{signed}")
 
 
 @cli.command()

@@ -171,6 +171,8 @@ def next_steps(directory: Path, drift: bool) -> list[str]:
         f"annexa report -c {config} --format html -o gap-report.html",
         f"annexa readiness -c {config} --format html -o readiness.html",
         f"annexa soa -c {config} -o soa.xlsx",
+        f"annexa verify -c {config}",
+        f"annexa export pack -c {config} -o pack.zip && annexa verify pack.zip",
     ]
     if drift:
         steps.append(f"annexa diff -c {config}")

@@ -12,8 +12,9 @@ import contextlib
 import os
 import sys
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import IO
 
 
 class OutputError(Exception):
@@ -55,6 +56,12 @@ def write_text(path: Path, text: str, *, follow_symlinks: bool = False) -> Path:
 
 def write_bytes(path: Path, data: bytes, *, follow_symlinks: bool = False) -> Path:
     """Write ``data`` to ``path`` through a temporary file and an atomic rename; returns the path written."""
+    return write_streamed(path, lambda handle: handle.write(data), follow_symlinks=follow_symlinks)
+
+
+def write_streamed(path: Path, produce: Callable[[IO[bytes]], object], *, follow_symlinks: bool = False) -> Path:
+    """Let ``produce`` write into a temporary file beside ``path``, then rename it into place: a large
+    output (the auditor pack) streams to disk, and a reader never sees half a file."""
     target = check_destination(path, follow_symlinks=follow_symlinks)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -63,7 +70,7 @@ def write_bytes(path: Path, data: bytes, *, follow_symlinks: bool = False) -> Pa
         raise OutputError(f"cannot write {path}: {exc.strerror}") from None
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            produce(handle)
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(temporary, 0o666 & ~_umask())  # mkstemp's 0600 would hide reports from their readers
@@ -72,6 +79,10 @@ def write_bytes(path: Path, data: bytes, *, follow_symlinks: bool = False) -> Pa
         with contextlib.suppress(OSError):
             os.unlink(temporary)
         raise OutputError(f"cannot write {path}: {exc.strerror}") from None
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
     return target
 
 

@@ -866,6 +866,20 @@ class Store:
         """A run's records with every evidence body and manual evidence file hashed again."""
         return run_records(self.db, run_id, rehash=True)
 
+    def judged(self, seq: int, check_id: str, kind: str) -> Iterator[dict[str, Any]]:
+        """Every finding of a check in a run with the evidence item it judged (body as stored text),
+        streamed in resource order: what the auditor pack writes, without holding the run in memory."""
+        interval = "{t}.valid_from <= ? and ({t}.valid_to is null or {t}.valid_to > ?)"
+        unknown = "e.unknown" if self._has_unknown else "null"
+        sql = (
+            f"select f.resource, f.status, f.message, f.hash, e.item_id, e.connector, e.collected_at, {unknown} "
+            "as unknown, b.data from findings f "
+            f"left join evidence e on e.kind = ? and e.item_id = f.resource and {interval.format(t='e')} "
+            "left join blobs b on b.hash = e.hash "
+            f"where f.check_id = ? and {interval.format(t='f')} order by f.resource"
+        )
+        yield from self.db.query(sql, [kind, seq, seq, check_id, seq, seq])
+
     def blob(self, hash_: str) -> Any:
         rows = list(self.db.query("select data from blobs where hash = ?", [hash_]))
         return json.loads(rows[0]["data"]) if rows else None

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -49,3 +52,26 @@ def plugin_env(tmp_path: Path) -> dict[str, str]:
     env["PYTHONPATH"] = os.pathsep.join([str(site), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
     env["NO_COLOR"] = "1"
     return env
+
+
+@pytest.fixture(scope="session")
+def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo's store (seven runs, manual evidence, risks), made once per session."""
+    out = tmp_path_factory.mktemp("demo-store") / "demo"
+    done = subprocess.run(
+        [sys.executable, "-m", "collector", "demo", "--dir", str(out), "-q"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={"PATH": "/usr/bin:/bin", "NO_COLOR": "1", "HOME": str(out.parent)},
+    )
+    assert done.returncode == 0, done.stderr
+    return out
+
+
+@pytest.fixture
+def demo(demo_dir: Path, tmp_path: Path) -> Iterator[Path]:
+    """A copy of the demo directory a test may tamper with."""
+    copy = tmp_path / "demo"
+    shutil.copytree(demo_dir, copy, ignore=shutil.ignore_patterns("*.lock"))
+    yield copy

@@ -9,11 +9,7 @@ environment, as a cron container would hold it.
 from __future__ import annotations
 
 import json
-import shutil
 import sqlite3
-import subprocess
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,27 +18,6 @@ import pytest
 from engine.support import Project
 
 VERIFY_FAILED = 5
-
-
-@pytest.fixture(scope="module")
-def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("seal") / "demo"
-    done = subprocess.run(
-        [sys.executable, "-m", "collector", "demo", "--dir", str(out), "-q"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={"PATH": "/usr/bin:/bin", "NO_COLOR": "1", "HOME": str(out.parent)},
-    )
-    assert done.returncode == 0, done.stderr
-    return out
-
-
-@pytest.fixture
-def demo(demo_dir: Path, tmp_path: Path) -> Iterator[Path]:
-    copy = tmp_path / "demo"
-    shutil.copytree(demo_dir, copy, ignore=shutil.ignore_patterns("*.lock"))
-    yield copy
 
 
 def _db(demo: Path) -> sqlite3.Connection:

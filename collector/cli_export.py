@@ -1,0 +1,48 @@
+"""`annexa export pack`: hand a run to an auditor as one self-checking ZIP."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from .cli import cli, config_option
+
+
+@cli.group()
+def export() -> None:
+    """Hand evidence on: the auditor pack."""
+
+
+@export.command()
+@config_option
+@click.option("--run", "run_ref", metavar="ID", help="Run id, `latest` or `previous` (default: latest).")
+@click.option("--since", metavar="YYYY-MM-DD", help="Add the run history from this day: the observation window.")
+@click.option(
+    "-o", "--output", required=True, type=click.Path(path_type=Path), metavar="FILE", help="The ZIP to write."
+)
+@click.option("--force", is_flag=True, help="Replace an existing file.")
+def pack(config: str | None, run_ref: str | None, since: str | None, output: Path, force: bool) -> None:
+    """One ZIP an auditor opens offline: index.html, the gap report, SoA and readiness report, per control
+    the checks, their findings, the evidence items judged and the manual evidence files, a manifest with
+    every file's SHA-256, SHA256SUMS and the run's seal chain (docs/auditor-pack.md)."""
+    from .export.pack import write_pack
+    from .operations import open_store_for_reading
+    from .outputs import check_destination, write_streamed
+    from .register import parse_day
+    from .yamlload import InputError
+
+    day = parse_day(since, "--since") if since else None
+    if output.exists() and not output.is_dir() and not force:
+        raise InputError(str(output), None, "", "exists: give --force to replace it, or another -o FILE")
+    check_destination(output)
+    with open_store_for_reading(config) as store:
+        run = store.resolve_run(run_ref)
+        try:
+            manifest = {}
+            write_streamed(
+                output, lambda handle: manifest.update(write_pack(handle, store, run, config=config, since=day))
+            )
+        except LookupError as exc:
+            raise InputError(str(store.path), None, "", str(exc)) from None
+    click.echo(f"wrote {output}: run {run['id']}, {len(manifest['files'])} files, seal {str(manifest['seal'])[:16]}…")

@@ -1,0 +1,283 @@
+"""`annexa export pack`: one ZIP an auditor opens offline, every file listed with its SHA-256.
+
+Layout (docs/auditor-pack.md):
+
+    index.html                      links to everything below; no network, no scripts
+    gap-report.{html,json,csv}      the run's gap report
+    soa.xlsx, soa.csv               the Statement of Applicability
+    readiness.html                  the Stage 1 readiness report (when annexa.yaml is at hand)
+    controls/A.8.5/checks.json      the checks of the control, their results and every finding
+    controls/A.8.5/evidence/…json   the evidence items those results were judged on, as stored
+    controls/A.8.5/manual/…         the control's manual evidence files
+    history/runs.json, history/control-pass-rates.csv   with --since: the observation window
+    seal.json                       the run's seal record and the chain of seals up to it
+    manifest.json                   every file above with size and SHA-256, the run id and its seal
+    SHA256SUMS                      the same, as `sha256sum -c` reads it (manifest.json included)
+
+The ZIP streams: files are written as they are produced, so memory holds the manifest's lines, not
+the pack. Entries are written in a fixed order with the run's start as their time, so the same run
+exported twice is byte-identical.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import re
+import zipfile
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import IO, Any
+
+from ..store import Store
+from ..timeutil import parse_iso
+
+FORMAT = "annexa-pack/1"
+MANIFEST, SUMS, SEAL = "manifest.json", "SHA256SUMS", "seal.json"
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+@dataclass
+class PackWriter:
+    """A deterministic ZIP that records each file's size and SHA-256 for the manifest."""
+
+    handle: IO[bytes]
+    date_time: tuple[int, int, int, int, int, int]
+    files: list[dict[str, Any]] = field(default_factory=list)
+    written: set[str] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        self.zip = zipfile.ZipFile(self.handle, "w", zipfile.ZIP_DEFLATED, compresslevel=6)
+
+    def add(self, name: str, data: bytes, *, listed: bool = True) -> None:
+        if name in self.written:  # an item judged by two checks of one control is one file
+            return
+        self.written.add(name)
+        info = zipfile.ZipInfo(name, self.date_time)
+        info.compress_type = zipfile.ZIP_DEFLATED
+        info.external_attr = 0o644 << 16
+        self.zip.writestr(info, data, compresslevel=6)
+        if listed:
+            self.files.append({"path": name, "size": len(data), "sha256": hashlib.sha256(data).hexdigest()})
+
+    def add_json(self, name: str, value: Any, *, compact: bool = False) -> None:
+        # Indented JSON goes through Python's slow encoder; a control's findings can run to 100,000s.
+        indent = None if compact else 2
+        self.add(name, (json.dumps(value, indent=indent, sort_keys=True, ensure_ascii=False) + "\n").encode())
+
+    def close(self) -> None:
+        self.zip.close()
+
+
+def safe_name(item_id: str) -> str:
+    """A file name for an item id (ARNs and paths carry ``:`` and ``/``), unique by a short hash."""
+    stem = _UNSAFE.sub("_", item_id).strip("_")[:80] or "item"
+    return f"{stem}-{hashlib.sha256(item_id.encode()).hexdigest()[:8]}"
+
+
+def write_pack(
+    handle: IO[bytes],
+    store: Store,
+    run: Mapping[str, Any],
+    *,
+    config: str | None,
+    since: date | None = None,
+) -> dict[str, Any]:
+    """Write the pack of ``run`` into ``handle``; returns the manifest."""
+    from ..report import build_gap_report
+    from ..report.render import render_report
+    from ..soa import render_csv as soa_csv
+    from ..soa import render_xlsx, soa_document
+
+    started = parse_iso(str(run["started_at"]))
+    writer = PackWriter(handle, (max(started.year, 1980), started.month, started.day, started.hour, started.minute, 0))
+    gap = build_gap_report(store, dict(run))
+    gap["generated_at"] = run["finished_at"]  # the pack describes the run, not the moment it was exported
+    history = [r for r in store.runs(include_unpublished=False) if r["seq"] <= run["seq"]]
+    sections: list[tuple[str, str]] = []
+    for fmt in ("html", "json", "csv"):
+        writer.add(f"gap-report.{fmt}", render_report(gap, fmt, history).encode())
+    sections.append(("Gap report", "gap-report.html"))
+    soa = soa_document(store, dict(run), gap)
+    writer.add("soa.xlsx", render_xlsx(soa, str(gap["run"].get("tool_version") or "")))
+    writer.add("soa.csv", soa_csv(soa).encode())
+    sections.append(("Statement of Applicability", "soa.xlsx"))
+    readiness = _readiness_html(config, str(run["id"]))
+    if readiness is not None:
+        writer.add("readiness.html", readiness.encode())
+        sections.append(("Stage 1 readiness", "readiness.html"))
+    controls = _write_controls(writer, store, run, gap)
+    if since is not None:
+        _write_history(writer, history, since)
+        sections.append(("Run history since " + since.isoformat(), "history/runs.json"))
+    seal = _seal_record(store, str(run["id"]))
+    writer.add_json(SEAL, seal)
+    writer.add("index.html", _index(gap, sections, controls, seal).encode())
+    manifest = {
+        "format": FORMAT,
+        "run": run["id"],
+        "seq": run["seq"],
+        "seal": seal["seal"],
+        "chain": seal["chain"],
+        "files": sorted(writer.files, key=lambda f: str(f["path"])),
+    }
+    manifest_bytes = (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode()
+    writer.add(MANIFEST, manifest_bytes, listed=False)
+    sums = [f"{f['sha256']}  {f['path']}" for f in manifest["files"]]
+    sums.append(f"{hashlib.sha256(manifest_bytes).hexdigest()}  {MANIFEST}")
+    writer.add(SUMS, ("\n".join(sums) + "\n").encode(), listed=False)
+    writer.close()
+    return manifest
+
+
+def _readiness_html(config: str | None, run_id: str) -> str | None:
+    from ..readiness import readiness_document
+    from ..readiness_render import render_html
+    from ..yamlload import InputError
+
+    try:
+        return render_html(readiness_document(config, run_id, None))
+    except (InputError, FileNotFoundError):
+        return None  # no annexa.yaml beside the store: the pack is complete without the readiness report
+
+
+def _write_controls(
+    writer: PackWriter, store: Store, run: Mapping[str, Any], gap: Mapping[str, Any]
+) -> list[dict[str, Any]]:
+    """Per control: its checks with every finding, the items judged, its manual evidence files."""
+    listed = []
+    seq = int(run["seq"])
+    for control in gap["controls"]:
+        folder = f"controls/{control['id']}"
+        checks = []
+        for check in control["checks"]:
+            entries = []
+            for row in store.judged(seq, check["id"], check["evidence"]):
+                path = None
+                if row["item_id"] is not None and row["data"] is not None:
+                    path = f"{folder}/evidence/{check['evidence']}/{safe_name(str(row['item_id']))}.json"
+                    writer.add(path, _item_file(check["evidence"], row))
+                entries.append(
+                    {
+                        "resource": row["resource"],
+                        "status": row["status"],
+                        "message": row["message"],
+                        "evidence_sha256": row["hash"],
+                        "evidence": path.removeprefix(folder + "/") if path else None,
+                    }
+                )
+            checks.append({**{k: v for k, v in check.items() if k != "failing"}, "findings": entries})
+        manual = []
+        for document in control.get("manual_evidence") or []:
+            data = store.document(document["sha256"]) if document.get("sha256") else None
+            path = None
+            if data is not None:
+                path = f"{folder}/manual/{safe_name(str(document['id']))}{Path(str(document['id'])).suffix}"
+                writer.add(path, data)
+            manual.append({**document, "file": path.removeprefix(folder + "/") if path else None})
+        if checks or manual:
+            writer.add_json(
+                f"{folder}/checks.json",
+                {
+                    "control": control["id"],
+                    "title": control["title"],
+                    "status": control["status"],
+                    "checks": checks,
+                    "manual_evidence": manual,
+                },
+                compact=True,
+            )
+            listed.append({"id": control["id"], "title": control["title"], "status": control["status"]})
+    return listed
+
+
+def _item_file(kind: str, row: Mapping[str, Any]) -> bytes:
+    """The item as stored: its body is spliced in as the canonical JSON it was hashed as, unparsed."""
+    head = {
+        "kind": kind,
+        "id": row["item_id"],
+        "scope": row["connector"],
+        "collected_at": row["collected_at"],
+        "sha256": row["hash"],  # of `data` as canonical JSON: `annexa verify pack.zip` recomputes it
+        "unknown": json.loads(row["unknown"]) if row["unknown"] else {},
+    }
+    text = json.dumps(head, sort_keys=True, ensure_ascii=False)
+    return (text[:-1] + ', "data": ' + str(row["data"]) + "}\n").encode()
+
+
+def _write_history(writer: PackWriter, history: Iterable[Mapping[str, Any]], since: date) -> None:
+    window = [r for r in history if parse_iso(str(r["started_at"])).date() >= since]
+    runs = [
+        {"id": r["id"], "seq": r["seq"], "started_at": r["started_at"], "status": r["status"], "summary": r["summary"]}
+        for r in sorted(window, key=lambda r: int(r["seq"]))
+    ]
+    writer.add_json("history/runs.json", {"since": since.isoformat(), "runs": runs})
+    lines = ["run,started_at,controls_assessed,pass,fail,pass_rate"]
+    for r in runs:
+        summary = r["summary"] or {}
+        assessed = int(summary.get("pass", 0)) + int(summary.get("fail", 0)) + int(summary.get("not_assessed", 0))
+        rate = f"{int(summary.get('pass', 0)) / assessed:.3f}" if assessed else ""
+        lines.append(f"{r['id']},{r['started_at']},{assessed},{summary.get('pass', 0)},{summary.get('fail', 0)},{rate}")
+    writer.add("history/control-pass-rates.csv", ("\n".join(lines) + "\n").encode())
+
+
+def _seal_record(store: Store, run_id: str) -> dict[str, Any]:
+    seals = store.seals()
+    mine = next((s for s in seals if s["run_id"] == run_id), None)
+    if mine is None:
+        raise LookupError(f"run {run_id} has no seal: open the store with this release once (`annexa verify`)")
+    chain = [
+        {"seq": s["seq"], "run": s["run_id"], "seal": s["seal"], "previous": s["previous"]}
+        for s in seals
+        if s["seq"] <= mine["seq"]
+    ]
+    return {
+        "run": run_id,
+        "seq": mine["seq"],
+        "seal": mine["seal"],
+        "previous": mine["previous"],
+        "parts": mine["parts"],
+        "sealed_at": mine["sealed_at"],
+        "after_the_fact": bool(mine["after_the_fact"]),
+        "signature": mine["signature"],
+        "key_id": mine["key_id"],
+        "chain": chain,
+    }
+
+
+def _index(
+    gap: Mapping[str, Any], sections: list[tuple[str, str]], controls: list[dict[str, Any]], seal: Mapping[str, Any]
+) -> str:
+    e = html.escape
+    run = gap["run"]
+    rows = "\n".join(
+        f'<tr><td><a href="controls/{e(c["id"])}/checks.json">{e(c["id"])}</a></td><td>{e(c["title"])}</td>'
+        f"<td>{e(c['status'])}</td></tr>"
+        for c in controls
+    )
+    links = "\n".join(f'<li><a href="{e(href)}">{e(title)}</a></li>' for title, href in sections)
+    signed = f"signed with key {e(str(seal['key_id']))}" if seal.get("signature") else "not signed"
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Audit evidence pack: {e(str(gap.get("organization") or ""))}</title>
+<style>body{{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1f2328}}
+table{{border-collapse:collapse;width:100%}}td,th{{border-bottom:1px solid #d0d7de;padding:.3rem .5rem;text-align:left}}
+code{{font-size:.85em;word-break:break-all}}</style></head><body>
+<h1>Audit evidence pack</h1>
+<p>{e(str(gap.get("organization") or ""))}: run <code>{e(str(run["id"]))}</code>, started {e(str(run["started_at"]))},
+finished {e(str(run["finished_at"]))}, status {e(str(run["status"]))}.</p>
+<p>Seal <code>{e(str(seal["seal"]))}</code> ({signed}). Every file of this pack is listed with its SHA-256 in
+<a href="manifest.json">manifest.json</a> and <a href="SHA256SUMS">SHA256SUMS</a>
+(<code>sha256sum -c SHA256SUMS</code>);
+<code>annexa verify pack.zip</code> checks the pack, the seal and its signature offline.</p>
+<h2>Reports</h2><ul>
+{links}
+</ul>
+<h2>Controls with evidence</h2>
+<table><thead><tr><th>control</th><th>title</th><th>status</th></tr></thead><tbody>
+{rows}
+</tbody></table>
+</body></html>
+"""
