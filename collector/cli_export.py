@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from .cli import cli, config_option
+from .cli import _emit, cli, config_option, follow_symlinks_option
 
 
 @cli.group()
@@ -46,3 +46,22 @@ def pack(config: str | None, run_ref: str | None, since: str | None, output: Pat
         except LookupError as exc:
             raise InputError(str(store.path), None, "", str(exc)) from None
     click.echo(f"wrote {output}: run {run['id']}, {len(manifest['files'])} files, seal {str(manifest['seal'])[:16]}…")
+
+
+@export.command()
+@config_option
+@click.option("--run", "run_ref", metavar="ID", help="Run id, `latest` or `previous` (default: latest).")
+@click.option("-o", "--output", type=click.Path(path_type=Path), metavar="FILE", help="Write to FILE, not stdout.")
+@follow_symlinks_option
+def oscal(config: str | None, run_ref: str | None, output: Path | None, follow_symlinks: bool) -> None:
+    """The run as an OSCAL 1.2.1 Assessment Results document (JSON): reviewed controls, an observation
+    per evidence item and manual evidence document, a finding per control (docs/oscal.md)."""
+    from .export.oscal import assessment_results, render
+    from .operations import open_store_for_reading
+    from .outputs import check_destination
+
+    if output is not None:
+        check_destination(output, follow_symlinks=follow_symlinks)
+    with open_store_for_reading(config) as store:
+        document = assessment_results(store, store.resolve_run(run_ref))
+    _emit(render(document), output, follow_symlinks)
