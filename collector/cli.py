@@ -277,7 +277,8 @@ def validate(config: str | None) -> None:
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
 def demo(directory: Path, drift: bool, quiet: bool) -> None:
     """A full run against the built-in simulated estate, no credentials, no network: writes the store,
-    `gap-report.{json,md,html,csv}` and an annexa.yaml for the store into DIR. Two demos on one day see
+    `gap-report.{json,md,html,csv}`, the auditor pack, the OSCAL results and an annexa.yaml for the store
+    into DIR, and verifies the store's seals. Two demos on one day see
     the same estate; --drift applies a scripted change so that `annexa diff` shows regressions.
     """
     from .demo import next_steps, perform_demo
@@ -289,6 +290,7 @@ def demo(directory: Path, drift: bool, quiet: bool) -> None:
     for path in outcome.written:
         click.echo(f"wrote {path}")
     click.echo(f"wrote {outcome.config}")
+    click.echo(outcome.verified)
     click.echo("next:")
     for step in next_steps(directory, drift):
         click.echo(f"  {step}")

@@ -72,6 +72,7 @@ class DemoResult:
     written: list[Path]
     config: Path
     drift: list[str]
+    verified: str = ""
 
 
 def estate_clock(now: datetime) -> datetime:
@@ -105,7 +106,29 @@ def perform_demo(directory: Path, *, drift: bool = False, quiet: bool = False) -
             _demo_run(directory, config, utcnow(), drift=False, quiet=quiet)  # the baseline to compare with
     result = _demo_run(directory, config, utcnow(), drift=drift, quiet=quiet)
     changes = [label for label, _ in DRIFT.values()] if drift else []
-    return DemoResult(result, [directory / name for name in REPORT_FILES.values()], config, changes)
+    written = [directory / name for name in REPORT_FILES.values()]
+    verified = _hand_over(directory, config, result.run_id, written)
+    return DemoResult(result, written, config, changes, verified)
+
+
+def _hand_over(directory: Path, config: Path, run_id: str, written: list[Path]) -> str:
+    """What an auditor gets: the pack and the OSCAL results of the run, and the store's seals verified."""
+    from .export.oscal import assessment_results, render
+    from .export.pack import write_pack
+    from .outputs import write_streamed, write_text
+    from .verify import verify
+
+    with Store(directory / STORE_NAME) as store:
+        run = store.resolve_run(run_id)
+        pack, oscal = directory / "pack.zip", directory / "assessment-results.json"
+        write_streamed(pack, lambda handle: write_pack(handle, store, run, config=str(config)))
+        write_text(oscal, render(assessment_results(store, run)))
+        written += [pack, oscal]
+        checked = verify(store)
+    if not checked.ok:  # a fresh demo store that does not verify is a bug, not a finding
+        failure = checked.first_failure
+        raise RuntimeError(f"the demo store does not verify: {failure.problems[0] if failure else '?'}")
+    return f"verified the store: {len(checked.runs)} runs, every seal and the chain match"
 
 
 def _demo_run(
@@ -171,8 +194,7 @@ def next_steps(directory: Path, drift: bool) -> list[str]:
         f"annexa report -c {config} --format html -o gap-report.html",
         f"annexa readiness -c {config} --format html -o readiness.html",
         f"annexa soa -c {config} -o soa.xlsx",
-        f"annexa verify -c {config}",
-        f"annexa export pack -c {config} -o pack.zip && annexa verify pack.zip",
+        f"annexa verify {directory / 'pack.zip'}",
     ]
     if drift:
         steps.append(f"annexa diff -c {config}")
