@@ -878,7 +878,9 @@ class Store:
             "left join blobs b on b.hash = e.hash "
             f"where f.check_id = ? and {interval.format(t='f')} order by f.resource"
         )
-        yield from self.db.query(sql, [kind, seq, seq, check_id, seq, seq])
+        columns = ("resource", "status", "message", "hash", "item_id", "connector", "collected_at", "unknown", "data")
+        for row in self.db.execute(sql, [kind, seq, seq, check_id, seq, seq]):
+            yield dict(zip(columns, row, strict=True))
 
     def blob(self, hash_: str) -> Any:
         rows = list(self.db.query("select data from blobs where hash = ?", [hash_]))
