@@ -153,7 +153,7 @@ def load_settings(path: Path) -> Settings:
     if model.seal.signing_key:
         redact.add([model.seal.signing_key])
         try:
-            signer = load_signer(model.seal.signing_key, "seal.signing_key")
+            signer = load_signer(model.seal.signing_key, "seal.signing_key", base=path.resolve().parent)
         except SigningError as exc:
             raise source.error(("seal", "signing_key"), str(exc).removeprefix("seal.signing_key: ")) from None
     known = control_ids()

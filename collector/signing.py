@@ -39,12 +39,15 @@ def _raw_public(public_key: Any) -> bytes:
     return raw
 
 
-def load_signer(value: str, origin: str) -> Signer:
-    """A signer from PEM text or a PEM file path (``origin`` names the setting in messages)."""
+def load_signer(value: str, origin: str, base: Path | None = None) -> Signer:
+    """A signer from PEM text or a PEM file path, relative to ``base`` (the directory of annexa.yaml);
+    ``origin`` names the setting in messages."""
     serialization, ed25519 = _crypto()
     text = value.strip()
     if not text.startswith("-----BEGIN"):
         path = Path(os.path.expanduser(text))
+        if base is not None and not path.is_absolute():
+            path = base / path
         try:
             text = path.read_text()
         except OSError as exc:

@@ -192,3 +192,18 @@ def test_a_bad_signing_key_is_a_configuration_error(
     assert result.code == 2
     assert "annexa.yaml:" in result.err and "seal.signing_key: not an unencrypted PEM private key" in result.err
     assert not project.store.exists()  # nothing written
+
+
+def test_a_missing_signing_key_file_and_a_public_key_that_is_not_one_are_one_line(
+    project: Project, cli: Any, tmp_path: Path
+) -> None:
+    project.config(extra="seal:\n  signing_key: ./keys/missing.pem\n")
+    missing = cli("validate")
+    assert missing.code == 2
+    assert "seal.signing_key: cannot read the signing key file" in missing.err
+    assert str(project.root.resolve() / "keys" / "missing.pem") in missing.err  # relative to annexa.yaml
+    project.config()
+    assert cli("run").code == 0
+    (tmp_path / "not-a-key.pem").write_text("hello\n")
+    refused = cli("verify", "--public-key", str(tmp_path / "not-a-key.pem"))
+    assert refused.code == 2 and "is not a PEM public key" in refused.err
