@@ -237,8 +237,11 @@ def _few(ids: Sequence[str], limit: int = 8) -> str:
     return shown + (f" and {len(ids) - limit} more" if len(ids) > limit else "")
 
 
-def readiness_document(config: str | None, run_ref: str | None, audit_date: date | None) -> dict[str, Any]:
-    """Gather what the readiness report reads from annexa.yaml and the store, and build it."""
+def readiness_document(
+    config: str | None, run_ref: str | None, audit_date: date | None, *, gap: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Gather what the readiness report reads from annexa.yaml and the store, and build it. ``gap``: the
+    run's gap report when the caller has built it already (with the configured expiry window)."""
     from .config import config_path, load_settings
     from .operations import open_store_for_reading
     from .report import build_gap_report
@@ -248,7 +251,8 @@ def readiness_document(config: str | None, run_ref: str | None, audit_date: date
     model = settings.model
     with open_store_for_reading(config) as store:
         run = store.resolve_run(run_ref)
-        gap = build_gap_report(store, run, model.readiness.expiring_within_days)
+        if gap is None:
+            gap = build_gap_report(store, run, model.readiness.expiring_within_days)
         soa_rows, exposed, risk_count = _soa_and_risks(store, run, gap)
         inputs = Inputs(
             store=store,

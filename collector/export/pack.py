@@ -96,7 +96,8 @@ def write_pack(
 
     started = parse_iso(str(run["started_at"]))
     writer = PackWriter(handle, (max(started.year, 1980), started.month, started.day, started.hour, started.minute, 0))
-    gap = build_gap_report(store, dict(run))
+    warn_days = _expiry_window(config)
+    gap = build_gap_report(store, dict(run), *(() if warn_days is None else (warn_days,)))
     gap["generated_at"] = run["finished_at"]  # the pack describes the run, not the moment it was exported
     history = [r for r in store.runs(include_unpublished=False) if r["seq"] <= run["seq"]]
     sections: list[tuple[str, str]] = []
@@ -107,7 +108,7 @@ def write_pack(
     writer.add("soa.xlsx", render_xlsx(soa, str(gap["run"].get("tool_version") or "")))
     writer.add("soa.csv", soa_csv(soa).encode())
     sections.append(("Statement of Applicability", "soa.xlsx"))
-    readiness = _readiness_html(config, str(run["id"]))
+    readiness = _readiness_html(config, str(run["id"]), gap) if warn_days is not None else None
     if readiness is not None:
         writer.add("readiness.html", readiness.encode())
         sections.append(("Stage 1 readiness", "readiness.html"))
@@ -135,15 +136,22 @@ def write_pack(
     return manifest
 
 
-def _readiness_html(config: str | None, run_id: str) -> str | None:
-    from ..readiness import readiness_document
-    from ..readiness_render import render_html
+def _expiry_window(config: str | None) -> int | None:
+    """The configured manual-evidence expiry window, or None when no annexa.yaml can be read."""
+    from ..config import config_path, load_settings
     from ..yamlload import InputError
 
     try:
-        return render_html(readiness_document(config, run_id, None))
+        return load_settings(config_path(config)).model.readiness.expiring_within_days
     except (InputError, FileNotFoundError):
         return None  # no annexa.yaml beside the store: the pack is complete without the readiness report
+
+
+def _readiness_html(config: str | None, run_id: str, gap: dict[str, Any]) -> str:
+    from ..readiness import readiness_document
+    from ..readiness_render import render_html
+
+    return render_html(readiness_document(config, run_id, None, gap=gap))
 
 
 def _write_controls(
