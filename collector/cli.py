@@ -39,7 +39,12 @@ def format_option(choices: tuple[str, ...], default: str) -> Callable[[Any], Any
     )
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    epilog="Exit status: 0 success; 1 a connector or evidence kind failed to collect (or the run could not be "
+    "published); 2 usage, configuration or mapping error, or an unusable store; 3 the --fail-on condition "
+    "holds; 4 another run holds the store (--no-wait); 5 verification failed (verify, check-store).",
+)
 @click.version_option(__version__, "--version", prog_name=PROG, message="%(prog)s %(version)s")
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
 @click.pass_context

@@ -1,4 +1,4 @@
-"""`annexa export pack`: hand a run to an auditor as one self-checking ZIP."""
+"""`annexa export pack` and `annexa export oscal`: hand a run to an auditor and to GRC tools."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from .cli import _emit, cli, config_option, follow_symlinks_option
 
 @cli.group()
 def export() -> None:
-    """Hand evidence on: the auditor pack."""
+    """Hand evidence on: the auditor pack, OSCAL Assessment Results."""
 
 
 @export.command()

@@ -65,3 +65,15 @@ def test_every_connector_is_documented() -> None:
         text = doc.read_text()
         for kind in connector.evidence_kinds:
             assert kind.name in text, f"docs/{name}.md does not document {kind.name}"
+
+
+def test_the_cli_help_lists_every_exit_status() -> None:
+    from click.testing import CliRunner
+
+    from collector import exit_codes
+    from collector.cli import cli
+
+    shown = " ".join(CliRunner().invoke(cli, ["--help"]).output.split())
+    for name in ("OK", "COLLECTION_FAILED", "USAGE", "FAIL_ON", "BUSY", "VERIFY_FAILED"):
+        assert f" {getattr(exit_codes, name)} " in shown, name
+    assert "5 verification failed" in shown
