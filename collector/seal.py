@@ -54,12 +54,17 @@ CHECK_FIELDS = (
 FINDING_FIELDS = ("resource", "status", "message", "hash")
 
 
-def canonical(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+def canonical_json(data: Any) -> str:
+    """The one canonical serialisation: evidence bodies are stored and hashed in it, seals digest it."""
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def content_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def digest(value: Any) -> str:
-    return hashlib.sha256(canonical(value).encode("utf-8")).hexdigest()
+    return content_hash(canonical_json(value))
 
 
 @dataclass

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TextIO
 
 from sqlite_utils import Database, Migrations
 
-from .seal import CHECK_FIELDS, RunRecords
+from .seal import CHECK_FIELDS, RunRecords, canonical_json, content_hash
 from .seal import parts as seal_parts
 from .seal import seal as compute_seal
 from .timeutil import iso, utcnow
@@ -39,6 +39,11 @@ if TYPE_CHECKING:
     from .signing import Signer
 
 BUSY_TIMEOUT_MS = 60_000
+# The findings of the run with sequence number ? (twice): those whose validity interval holds it.
+_FINDINGS_AT = (
+    "select check_id, resource, status, message, hash from findings where valid_from <= ? "
+    "and (valid_to is null or valid_to > ?)"
+)
 PUBLISHED = ("complete", "partial")
 # The store's mark (PRAGMA application_id, "ANXA"): a file without it is another program's database.
 APPLICATION_ID = 0x414E5841
@@ -227,14 +232,6 @@ class StoreBusyError(Exception):
 
 class NoRunError(LookupError):
     pass
-
-
-def canonical_json(data: Any) -> str:
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-
-
-def content_hash(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 @dataclass
@@ -756,10 +753,7 @@ class Store:
         return rows
 
     def findings(self, seq: int, statuses: Sequence[str] | None = None) -> Iterator[dict[str, Any]]:
-        sql = (
-            "select check_id, resource, status, message, hash from findings where valid_from <= ? "
-            "and (valid_to is null or valid_to > ?)"
-        )
+        sql = _FINDINGS_AT
         params: list[Any] = [seq, seq]
         if statuses:
             sql += f" and status in ({', '.join('?' for _ in statuses)})"
@@ -941,13 +935,7 @@ def run_records(db: Database, run_id: str, *, rehash: bool) -> tuple[RunRecords,
         for key in ("controls", "counts", "errors"):
             check[key] = json.loads(check[key]) if check[key] is not None else None
     records.checks = checks
-    records.findings = list(
-        db.query(
-            "select check_id, resource, status, message, hash from findings where valid_from <= ? "
-            "and (valid_to is null or valid_to > ?) order by check_id, resource",
-            [seq, seq],
-        )
-    )
+    records.findings = list(db.query(_FINDINGS_AT + " order by check_id, resource", [seq, seq]))
     return records, problems
 
 

@@ -56,6 +56,9 @@ def assessment_results(store: Store, run: Mapping[str, Any]) -> dict[str, Any]:
                 "collected": item["collected_at"],
             }
         )
+    judged: dict[str, list[str]] = {}  # check id -> the resources it judged, read once for every control
+    for finding in store.findings(seq):
+        judged.setdefault(str(finding["check_id"]), []).append(str(finding["resource"]))
     documents: dict[str, str] = {}
     included, excluded = [], []
     for control in gap["controls"]:
@@ -64,7 +67,7 @@ def assessment_results(store: Store, run: Mapping[str, Any]) -> dict[str, Any]:
             excluded.append({"control-id": control_id})
             continue
         included.append({"control-id": control_id})
-        related = _related(store, seq, control, by_item)
+        related = _related(control, judged, by_item)
         for document in control.get("manual_evidence") or []:
             if document.get("state") not in ("current", "expiring") or not document.get("sha256"):
                 continue
@@ -146,11 +149,14 @@ def assessment_results(store: Store, run: Mapping[str, Any]) -> dict[str, Any]:
     return {"assessment-results": out}
 
 
-def _related(store: Store, seq: int, control: Mapping[str, Any], by_item: Mapping[tuple[str, str], str]) -> list[str]:
+def _related(
+    control: Mapping[str, Any], judged: Mapping[str, list[str]], by_item: Mapping[tuple[str, str], str]
+) -> list[str]:
+    """The observations of the items a control's checks judged, each once, in check order."""
     related: list[str] = []
     for check in control["checks"]:
-        for row in store.judged(seq, str(check["id"]), str(check["evidence"])):
-            observation = by_item.get((str(check["evidence"]), str(row["resource"])))
+        for resource in judged.get(str(check["id"]), []):
+            observation = by_item.get((str(check["evidence"]), resource))
             if observation is not None and observation not in related:
                 related.append(observation)
     return related

@@ -16,9 +16,9 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+from ..seal import canonical_json, content_hash
 from ..seal import seal as compute_seal
 from ..signing import PublicKey
-from ..store import canonical_json, content_hash
 from .pack import MANIFEST, SEAL, SUMS
 
 

@@ -64,14 +64,14 @@ def pipeline_options(settings: AzureSettings) -> dict[str, Any]:
         "retry_backoff_factor": retry.initial_backoff_seconds,
         "retry_backoff_max": retry.max_backoff_seconds,
         "timeout": retry.deadline_seconds,
-        "max_retry_after": retry.max_retry_after_seconds,
     }
 
 
-def _retry_policy(policies: Any, options: dict[str, Any]) -> Any:
+def _retry_policy(policies: Any, settings: AzureSettings) -> Any:
     """azure-core's RetryPolicy that gives up, instead of sleeping, when Retry-After asks for longer than
     ``retry.max_retry_after_seconds`` (an hour-long Retry-After would otherwise stall the run for an hour)."""
-    limit = options["max_retry_after"]
+    limit = settings.retry.max_retry_after_seconds
+    options = pipeline_options(settings)
 
     class BoundedRetryPolicy(policies.RetryPolicy):
         def is_retry(self, settings: dict[str, Any], response: Any) -> bool:
@@ -95,7 +95,7 @@ def make_credential(settings: AzureSettings) -> TenantCredential:
         "authority": settings.authority_host,
         "additionally_allowed_tenants": [settings.tenant_id],
         # The same timeouts and retry numbers for the token requests (the bound on Retry-After is ours).
-        **{k: v for k, v in pipeline_options(settings).items() if k != "max_retry_after"},
+        **pipeline_options(settings),
     }
     if settings.instance_discovery_disabled:
         kwargs["disable_instance_discovery"] = True
@@ -127,7 +127,7 @@ class Api:
     """One service endpoint (ARM or Graph) reached through an azure-core PipelineClient."""
 
     def __init__(
-        self, endpoint: str, credential: Any, count_call: Callable[[int], None], options: dict[str, Any]
+        self, endpoint: str, credential: Any, count_call: Callable[[int], None], settings: AzureSettings
     ) -> None:
         core = require("azure.core", "azure")
         policies = require("azure.core.pipeline.policies", "azure")
@@ -149,12 +149,12 @@ class Api:
             policies=[
                 policies.HeadersPolicy({"Accept": "application/json"}),
                 policies.UserAgentPolicy(USER_AGENT),
-                _retry_policy(policies, options),
+                _retry_policy(policies, settings),
                 policies.BearerTokenCredentialPolicy(credential, f"{endpoint}/.default"),
                 counter,
             ],
             transport=transport.RequestsTransport(
-                connection_timeout=options["connection_timeout"], read_timeout=options["read_timeout"]
+                connection_timeout=settings.connect_timeout_seconds, read_timeout=settings.read_timeout_seconds
             ),
         )
 

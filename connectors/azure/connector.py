@@ -17,7 +17,7 @@ from connectors.base import (
 )
 
 from . import arm, entra, kinds
-from .client import Api, AzureApiError, make_credential, pipeline_options
+from .client import Api, AzureApiError, make_credential
 from .settings import AzureSettings
 
 # Subscriptions are read in parallel; ARM throttles per principal, so keep the fan-out modest.
@@ -49,9 +49,8 @@ class AzureConnector(Connector[AzureSettings]):
         settings = self.settings
         exceptions = require("azure.core.exceptions", "azure")
         credential = make_credential(settings)
-        options = pipeline_options(settings)
-        arm_api = Api(settings.arm_endpoint, credential, self.context.count_call, options)
-        graph_api = Api(settings.graph_endpoint, credential, self.context.count_call, options)
+        arm_api = Api(settings.arm_endpoint, credential, self.context.count_call, settings)
+        graph_api = Api(settings.graph_endpoint, credential, self.context.count_call, settings)
         try:
             yield from self._collect_arm(arm_api)
             self.context.progress("azure: Entra ID tenant and users")

@@ -235,25 +235,24 @@ def test_type_errors_are_plain_sentences_with_an_example(project: Project, cli, 
     assert "Input should be" not in result.err and "instance of" not in result.err
 
 
-def test_a_message_placeholder_naming_an_undefined_parameter_is_a_mapping_error(project: Project, cli) -> None:
+@pytest.mark.parametrize(
+    ("placeholder", "complaint"),
+    [
+        ("{params.nope}", r"\{params\.nope\} names a parameter the check does not define"),
+        (
+            "{resource.nmae}",
+            r"\{resource\.nmae\} names a field fake\.iam\.user does not declare \(did you mean 'name'\?\)",
+        ),
+    ],
+)
+def test_a_message_placeholder_the_check_cannot_fill_is_a_mapping_error(
+    project: Project, cli, placeholder: str, complaint: str
+) -> None:
     project.config()
-    broken = FAKE_CHECKS.replace("user {resource.name} has no MFA device", "user {resource.name} lacks {params.nope}")
+    broken = FAKE_CHECKS.replace("user {resource.name} has no MFA device", f"user {placeholder} has no MFA device")
     (project.root / "fake_checks.yaml").write_text(broken)
     _assert_rejected(
         cli("run"),
         project,
-        r"fake_checks\.yaml:\d+: checks\[0\]\.message: check fake\.iam\.user_mfa_enabled: placeholder "
-        r"\{params\.nope\} names a parameter the check does not define",
-    )
-
-
-def test_a_message_placeholder_naming_an_undeclared_field_is_a_mapping_error(project: Project, cli) -> None:
-    project.config()
-    broken = FAKE_CHECKS.replace("user {resource.name} has no MFA device", "user {resource.nmae} has no MFA device")
-    (project.root / "fake_checks.yaml").write_text(broken)
-    _assert_rejected(
-        cli("run"),
-        project,
-        r"fake_checks\.yaml:\d+: checks\[0\]\.message: check fake\.iam\.user_mfa_enabled: placeholder "
-        r"\{resource\.nmae\} names a field fake\.iam\.user does not declare \(did you mean 'name'\?\)",
+        r"fake_checks\.yaml:\d+: checks\[0\]\.message: check fake\.iam\.user_mfa_enabled: placeholder " + complaint,
     )
