@@ -54,7 +54,7 @@ def pack(config: str | None, run_ref: str | None, since: str | None, output: Pat
 @click.option("-o", "--output", type=click.Path(path_type=Path), metavar="FILE", help="Write to FILE, not stdout.")
 @follow_symlinks_option
 def oscal(config: str | None, run_ref: str | None, output: Path | None, follow_symlinks: bool) -> None:
-    """The run as an OSCAL 1.2.1 Assessment Results document (JSON): reviewed controls, an observation
+    """The run as an OSCAL 1.1.3 Assessment Results document (JSON): reviewed controls, an observation
     per evidence item and manual evidence document, a finding per control (docs/oscal.md)."""
     from .export.oscal import assessment_results, render
     from .operations import open_store_for_reading

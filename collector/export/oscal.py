@@ -1,4 +1,4 @@
-"""`annexa export oscal`: a run as an OSCAL Assessment Results document (OSCAL 1.2.1, JSON).
+"""`annexa export oscal`: a run as an OSCAL Assessment Results document (OSCAL 1.1.3, JSON).
 
 One `result` per run: the Annex A controls assessed (`reviewed-controls`, SoA exclusions as
 `exclude-controls`), an `observation` per evidence item the checks judged (method TEST, the item's
@@ -18,7 +18,7 @@ from typing import Any
 
 from ..store import Store
 
-OSCAL_VERSION = "1.2.1"
+OSCAL_VERSION = "1.1.3"
 NS = "https://annexa.dev/ns/oscal"  # Annexa's own properties (OSCAL requires a namespace for them)
 _ROOT = uuid.UUID("6f6b1f5e-8c1c-5a0e-9a57-616e6e657861")
 

@@ -1,4 +1,4 @@
-"""`annexa export oscal`: the demo's latest run as OSCAL 1.2.1 Assessment Results, validated against NIST's
+"""`annexa export oscal`: the demo's latest run as OSCAL 1.1.3 Assessment Results, validated against NIST's
 published JSON schema (vendored in tests/data/oscal) and loaded with compliance-trestle's models."""
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ def test_the_document_is_valid_oscal(exported: dict[str, Any]) -> None:
     from trestle.oscal.assessment_results import AssessmentResults
 
     model = AssessmentResults.parse_obj(exported["assessment-results"])
-    assert model.metadata.oscal_version.root.root == "1.2.1"
+    assert model.metadata.oscal_version.root.root == "1.1.3"
     assert len(model.results) == 1 and len(model.results[0].findings or []) == 92
 
 
