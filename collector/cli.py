@@ -73,6 +73,7 @@ def _settings(config: str | None) -> Any:
 @click.option("--no-wait", is_flag=True, help="Exit 4 instead of waiting when another run holds the store.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
 @click.option("--no-notify", is_flag=True, help="Do not post to the `notify:` webhook after this run.")
+@click.option("--no-push", is_flag=True, help="Do not push to CISO Assistant after this run (`on: schedule`).")
 @follow_symlinks_option
 def run(
     config: str | None,
@@ -82,6 +83,7 @@ def run(
     no_wait: bool,
     quiet: bool,
     no_notify: bool,
+    no_push: bool,
     follow_symlinks: bool,
 ) -> None:
     """One collection run: every configured connector collects concurrently, every check is evaluated, the
@@ -90,6 +92,8 @@ def run(
     Exit status: 0 all collected; 1 a connector or evidence kind failed to collect, the run could not
     be published (it is recorded failed), or its reports could not be written (the run is stored);
     2 bad configuration or options (nothing written); 3 --fail-on holds; 4 the store is busy (--no-wait).
+    With `exports.ciso_assistant.on: schedule` the run is then pushed into CISO Assistant; a failed push
+    is reported and makes the status at least 1 (the run stays stored).
     """
     from .operations import perform_run
 
@@ -107,7 +111,17 @@ def run(
         click.echo(f"{PROG}: error: {redact(result.report_error)}", err=True)
     if not no_notify:
         _notify(settings)
-    sys.exit(run_exit_code(result, fail_on))
+    code = run_exit_code(result, fail_on)
+    if not no_push:
+        from .export.ciso_assistant import push_after_run
+
+        pushed = push_after_run(settings)
+        if pushed is not None:
+            ok, line = pushed
+            click.echo(redact(line) if ok else f"{PROG}: error: push failed: {redact(line)}", err=True)
+            if not ok and code == OK:
+                code = COLLECTION_FAILED
+    sys.exit(code)
 
 
 def _notify(settings: Any) -> None:
@@ -457,6 +471,7 @@ def main() -> None:
 def _classify(exc: Exception) -> tuple[int | None, str]:
     import sqlite3
 
+    from .export.ciso_client import PushError
     from .operations import RunFailed
     from .outputs import OutputError
     from .runner import RunInterrupted
@@ -464,7 +479,7 @@ def _classify(exc: Exception) -> tuple[int | None, str]:
     from .store import NoRunError, Store, StoreBusyError, StoreError, damaged
     from .yamlload import InputError
 
-    if isinstance(exc, RunFailed):
+    if isinstance(exc, RunFailed | PushError):
         return COLLECTION_FAILED, str(exc)
     if isinstance(exc, InputError | StoreError | OutputError | SigningError):
         return USAGE, str(exc)

@@ -11,7 +11,7 @@ from .cli import _emit, cli, config_option, follow_symlinks_option
 
 @cli.group()
 def export() -> None:
-    """Hand evidence on: the auditor pack, OSCAL Assessment Results."""
+    """Hand evidence on: the auditor pack, OSCAL Assessment Results, a push into CISO Assistant."""
 
 
 @export.command()
@@ -65,3 +65,20 @@ def oscal(config: str | None, run_ref: str | None, output: Path | None, follow_s
     with open_store_for_reading(config) as store:
         document = assessment_results(store, store.resolve_run(run_ref))
     _emit(render(document), output, follow_symlinks)
+
+
+@export.command("ciso-assistant")
+@config_option
+@click.option("--run", "run_ref", metavar="ID", help="Run id, `latest` or `previous` (default: latest).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def ciso_assistant(config: str | None, run_ref: str | None, fmt: str) -> None:
+    """Push the run into CISO Assistant (annexa.yaml `exports.ciso_assistant`): per Annex A control the
+    requirement assessment's result and observation, and its evidence file as an Evidence, a new revision
+    only when the evidence changed (docs/ciso-assistant.md). Exit 1 when the push fails."""
+    import json
+
+    from .config import config_path, load_settings
+    from .export.ciso_assistant import push_configured
+
+    summary = push_configured(load_settings(config_path(config)), run_ref)
+    click.echo(json.dumps(summary.as_dict(), indent=2) if fmt == "json" else summary.line())

@@ -17,10 +17,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from connectors.base import ConnectorSettings
+from connectors.http import RetrySettings
 
 from . import redact
 from .catalog import control_ids
 from .cron import CronError, parse_crontab
+from .export.push_url import check_push_url
 from .manual_evidence import Declared, declared_entries
 from .mapping import CheckSet, Severity, load_checks
 from .pydantic_errors import plain_message
@@ -75,6 +77,37 @@ class SealConfig(_Strict):
     signing_key: str | None = None
 
 
+class CisoAssistantConfig(_Strict):
+    """Where `annexa export ciso-assistant` pushes a run (docs/ciso-assistant.md)."""
+
+    url: str  # the instance's base URL, e.g. https://ciso.example.com (the API is under /api/)
+    token: str  # a personal access token (`${CISO_ASSISTANT_TOKEN}`): sent as `Authorization: Token …`
+    folder: str = "Annexa"  # the domain the perimeter, the assessment and the evidence live in
+    perimeter: str = "ISMS scope"
+    assessment: str = "ISO/IEC 27001:2022 Annex A (Annexa)"
+    verify_tls: bool = True
+    ca_bundle: str | None = None  # a PEM file of CAs to trust (a private CA), relative to annexa.yaml
+    on: Literal["manual", "schedule"] = "manual"  # schedule: the agent pushes after each run
+    timeout_seconds: float = Field(default=30.0, gt=0, le=600)
+    retry: RetrySettings = Field(default_factory=RetrySettings)
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        return check_push_url(value)
+
+    @field_validator("token")
+    @classmethod
+    def _token(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("is empty: give a personal access token, e.g. token: ${CISO_ASSISTANT_TOKEN}")
+        return value
+
+
+class ExportsConfig(_Strict):
+    ciso_assistant: CisoAssistantConfig | None = None
+
+
 class CheckOverride(_Strict):
     params: dict[str, Any] = Field(default_factory=dict)
     enabled: bool | None = None
@@ -101,6 +134,7 @@ class AnnexaConfig(_Strict):
     risks: str | None = None  # the risk register: a YAML or CSV file
     readiness: ReadinessConfig = Field(default_factory=ReadinessConfig)
     seal: SealConfig = Field(default_factory=SealConfig)
+    exports: ExportsConfig = Field(default_factory=ExportsConfig)
 
 
 @dataclass
@@ -149,6 +183,11 @@ def load_settings(path: Path) -> Settings:
 
     if model.notify is not None:  # a webhook URL is a credential (Slack's carries its token)
         redact.add([model.notify.webhook_url])
+    if model.exports.ciso_assistant is not None:
+        redact.add([model.exports.ciso_assistant.token])
+        bundle = model.exports.ciso_assistant.ca_bundle
+        if bundle and not (path.resolve().parent / bundle).is_file():
+            raise source.error(("exports", "ciso_assistant", "ca_bundle"), f"CA bundle {bundle} not found")
     signer = None
     if model.seal.signing_key:
         redact.add([model.seal.signing_key])

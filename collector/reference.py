@@ -65,5 +65,10 @@ def command_table() -> str:
         command = commands[name]
         if command.hidden:
             continue
+        if isinstance(command, click.Group):  # each subcommand is a row: `export pack`, `evidence add`
+            for sub_name, sub in sorted(command.commands.items()):
+                if not sub.hidden:
+                    rows.append(f"| `{synopsis(f'{name} {sub_name}', sub)}` | {summary(sub)} |")
+            continue
         rows.append(f"| `{synopsis(name, command)}` | {summary(command)} |")
     return "\n".join(rows) + "\n"

@@ -161,6 +161,7 @@ class Agent:
             "--no-wait",
             "--quiet",
             "--no-notify",
+            "--no-push",
         ]
         with self.child_lock:
             self.child = subprocess.Popen(
@@ -185,6 +186,7 @@ class Agent:
             return
         self._log_summary(out, code)
         self._notify()
+        self._push()
 
     def _log_summary(self, out: str, code: int) -> None:
         run_id = out.split()[1] if out.startswith("run ") else None
@@ -214,6 +216,17 @@ class Agent:
             message, details = outcome
             level = logging.ERROR if message == "notification failed" else logging.INFO
             log(self.logger, level, message, **details)
+
+    def _push(self) -> None:
+        from .export.ciso_assistant import push_after_run
+
+        pushed = push_after_run(self.settings)
+        if pushed is not None:
+            ok, line = pushed
+            if ok:
+                log(self.logger, logging.INFO, "pushed to CISO Assistant", detail=line)
+            else:
+                log(self.logger, logging.ERROR, "push to CISO Assistant failed", error=line)
 
     def _fail_abandoned_run(self) -> None:
         try:

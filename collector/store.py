@@ -215,6 +215,16 @@ def m004_sealed_runs(db: Database) -> None:
         _seal_run(db, row["id"], None, sealed_at=sealed_at, after_the_fact=True)
 
 
+@migrations()
+def m005_pushes(db: Database) -> None:
+    # What was pushed where (`annexa export ciso-assistant`): not part of any run or seal, so a failed
+    # push never touches the stored run; `annexa health` reads the latest outcome per target.
+    db.table("pushes").create(
+        {"target": str, "run_id": str, "at": str, "ok": int, "message": str, "detail": str}, pk=None
+    )
+    db.table("pushes").create_index(["target", "at"])
+
+
 SCHEMA_VERSION = len(migrations._migrations)  # PRAGMA user_version of a store this release wrote
 
 
@@ -849,6 +859,28 @@ class Store:
             except (TypeError, ValueError):
                 row["parts"] = {}
         return rows
+
+    def record_push(self, target: str, run_id: str, ok: bool, message: str, detail: Mapping[str, Any]) -> None:
+        """Under the write lock (migrations run there): the outcome of one push of a run to ``target``."""
+        with self.db.conn:
+            self.db.table("pushes").insert(
+                {
+                    "target": target,
+                    "run_id": run_id,
+                    "at": iso(utcnow()),
+                    "ok": int(ok),
+                    "message": message,
+                    "detail": json.dumps(detail, sort_keys=True),
+                }
+            )
+
+    def last_push(self, target: str) -> dict[str, Any] | None:
+        if not self.db.table("pushes").exists():
+            return None
+        rows = list(
+            self.db.query("select * from pushes where target = ? order by at desc, rowid desc limit 1", [target])
+        )
+        return rows[0] if rows else None
 
     def published_runs(self) -> list[dict[str, Any]]:
         """Published runs (id, seq, started_at) in sequence order."""
