@@ -45,7 +45,7 @@ def pack(config: str | None, run_ref: str | None, since: str | None, output: Pat
             )
         except LookupError as exc:
             raise InputError(str(store.path), None, "", str(exc)) from None
-    click.echo(f"wrote {output}: run {run['id']}, {len(manifest['files'])} files, seal {str(manifest['seal'])[:16]}…")
+    click.echo(f"wrote {output}: run {run['id']}, {manifest['files']} files, seal {str(manifest['seal'])[:16]}…")
 
 
 @export.command()

@@ -246,6 +246,7 @@ def assess(risks: Sequence[Mapping[str, Any]], gap_report: Mapping[str, Any]) ->
     for risk in risks:
         reasons: list[str] = []
         failing: list[dict[str, Any]] = []
+        failing_total = 0
         treating = []
         for control_id in risk.get("controls") or []:
             control = controls.get(control_id, {})
@@ -258,7 +259,10 @@ def assess(risks: Sequence[Mapping[str, Any]], gap_report: Mapping[str, Any]) ->
                 more = f" and {len(names) - 3} more" if len(names) > 3 else ""
                 reasons.append(f"{control_id} fails ({', '.join(names[:3])}{more})")
                 for check in bad:
-                    failing += [{"control": control_id, "check": check["id"], **f} for f in check.get("failing", [])]
+                    rows = check.get("failing", [])
+                    failing_total += len(rows)
+                    room = FAILING_SHOWN - len(failing)  # a slice: a lazily built report reads only these rows
+                    failing += [{"control": control_id, "check": check["id"], **f} for f in rows[: max(room, 0)]]
             elif status == "not_assessed":
                 reasons.append(f"{control_id} is not assessed")
             elif status == "excluded":
@@ -282,7 +286,7 @@ def assess(risks: Sequence[Mapping[str, Any]], gap_report: Mapping[str, Any]) ->
                 "exposed": bool(reasons),
                 "reasons": reasons,
                 "failing": [_failing(f) for f in failing[:FAILING_SHOWN]],
-                "failing_total": len(failing),
+                "failing_total": failing_total,
             }
         )
     out.sort(key=lambda r: (-int(r["score"]), str(r["id"])))

@@ -908,6 +908,45 @@ class Store:
         for row in self.db.execute(sql, [kind, seq, seq, check_id, seq, seq]):
             yield dict(zip(columns, row, strict=True))
 
+    def population(
+        self, seq: int, check_id: str, kind: str, status: str | None = None, limit: int | None = None, offset: int = 0
+    ) -> Iterator[dict[str, Any]]:
+        """A check's judged resources in a run (resource order), each with the hash its verdict was
+        computed on and when that evidence was collected: the gap report's population, streamed."""
+        interval = "{t}.valid_from <= ? and ({t}.valid_to is null or {t}.valid_to > ?)"
+        sql = (
+            "select f.resource, f.status, f.message, f.hash, e.hash, e.collected_at from findings f "
+            f"left join evidence e on e.kind = ? and e.item_id = f.resource and {interval.format(t='e')} "
+            f"where f.check_id = ? and {interval.format(t='f')}"
+        )
+        params: list[Any] = [kind, seq, seq, check_id, seq, seq]
+        if status is not None:
+            sql += " and f.status = ?"
+            params.append(status)
+        sql += " order by f.resource"
+        if limit is not None or offset:
+            sql += " limit ? offset ?"
+            params += [-1 if limit is None else limit, offset]
+        for resource, state, message, finding_hash, item_hash, collected_at in self.db.execute(sql, params):
+            yield {
+                "resource": resource,
+                "status": state,
+                "message": message or "",
+                "evidence_hash": finding_hash or item_hash,
+                "collected_at": collected_at,
+            }
+
+    def population_count(self, seq: int, check_id: str, status: str | None = None) -> int:
+        sql = (
+            "select count(*) from findings where check_id = ? and valid_from <= ? "
+            "and (valid_to is null or valid_to > ?)"
+        )
+        params: list[Any] = [check_id, seq, seq]
+        if status is not None:
+            sql += " and status = ?"
+            params.append(status)
+        return int(self.db.execute(sql, params).fetchone()[0])
+
     def blob(self, hash_: str) -> Any:
         rows = list(self.db.query("select data from blobs where hash = ?", [hash_]))
         return json.loads(rows[0]["data"]) if rows else None

@@ -370,6 +370,8 @@ def _push_evidence(
         except PushError as exc:
             if exc.status != 400:
                 raise
+            # The name is taken (names are unique per folder): made by someone a moment ago, or missed
+            # by the sweep. Take that one and go on as for any existing evidence.
             evidence = next(
                 (
                     e
@@ -380,11 +382,20 @@ def _push_evidence(
             )
             if evidence is None:
                 raise PushError(f"cannot create the evidence {name!r}: {exc}") from None
+            revisions = {
+                str(evidence["id"]): [
+                    r
+                    for r in client.list("evidence-revisions/", {"evidence": str(evidence["id"])})
+                    if str(_ref(r.get("evidence"))) == str(evidence["id"])
+                ]
+            }
+        else:
+            evidences[name] = evidence
+            client.upload(f"evidences/{evidence['id']}/upload/", filename, data)
+            _check_uploaded(client, str(evidence["id"]), digest, name)
+            summary.evidence_created += 1
+            return
         evidences[name] = evidence
-        client.upload(f"evidences/{evidence['id']}/upload/", filename, data)
-        _check_uploaded(client, str(evidence["id"]), digest, name)
-        summary.evidence_created += 1
-        return
     evidence_id = str(evidence["id"])
     linked = [str(_ref(r)) for r in evidence.get("requirement_assessments") or []]
     if requirement_id not in linked:

@@ -25,8 +25,9 @@ import hashlib
 import html
 import json
 import re
+import tempfile
 import zipfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -39,6 +40,7 @@ FORMAT = "annexa-pack/1"
 MANIFEST, SUMS, SEAL = "manifest.json", "SHA256SUMS", "seal.json"
 COMPRESSION = 1  # deflate's fastest level: evidence JSON still shrinks about 4x, and a 100,000-item pack
 # spends its time hashing and writing, not compressing
+STREAM_BLOCK = 1 << 20  # bytes handed to the ZIP stream at a time
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -48,22 +50,56 @@ class PackWriter:
 
     handle: IO[bytes]
     date_time: tuple[int, int, int, int, int, int]
-    files: list[dict[str, Any]] = field(default_factory=list)
-    written: set[str] = field(default_factory=set)
+    # (path, size, SHA-256) of every listed file: tuples, as a 100,000-item pack lists 100,000 files
+    files: list[tuple[str, int, str]] = field(default_factory=list)
+    written: set[str] = field(default_factory=set)  # the names outside controls/ (those dedupe per control)
 
     def __post_init__(self) -> None:
         self.zip = zipfile.ZipFile(self.handle, "w", zipfile.ZIP_DEFLATED, compresslevel=COMPRESSION)
 
-    def add(self, name: str, data: bytes, *, listed: bool = True) -> None:
-        if name in self.written:  # an item judged by two checks of one control is one file
-            return
-        self.written.add(name)
+    def _entry(self, name: str) -> zipfile.ZipInfo:
         info = zipfile.ZipInfo(name, self.date_time)
         info.compress_type = zipfile.ZIP_DEFLATED
         info.external_attr = 0o644 << 16
-        self.zip.writestr(info, data, compresslevel=COMPRESSION)
+        info._compresslevel = COMPRESSION  # type: ignore[attr-defined]  # what writestr sets; open() does not
+        return info
+
+    def add(self, name: str, data: bytes, *, listed: bool = True, checked: bool = True) -> None:
+        """``checked=False``: the caller knows the name is new (evidence files, deduplicated per control)."""
+        if checked:
+            if name in self.written:
+                return
+            self.written.add(name)
+        self.zip.writestr(self._entry(name), data, compresslevel=COMPRESSION)
         if listed:
-            self.files.append({"path": name, "size": len(data), "sha256": hashlib.sha256(data).hexdigest()})
+            self.files.append((name, len(data), hashlib.sha256(data).hexdigest()))
+
+    def add_stream(self, name: str, pieces: Iterable[str | bytes]) -> None:
+        """A file written as it is produced (the gap report's JSON and CSV, a control's checks.json):
+        memory holds one piece, not the file."""
+        if name in self.written:
+            return
+        self.written.add(name)
+        info = self._entry(name)
+        digest, size = hashlib.sha256(), 0
+        buffer: list[bytes] = []
+        held = 0
+        with self.zip.open(info, "w") as entry:
+            for piece in pieces:
+                data = piece.encode() if isinstance(piece, str) else piece
+                buffer.append(data)
+                held += len(data)
+                if held >= STREAM_BLOCK:  # a zlib call per JSON row would cost more than the rows
+                    block = b"".join(buffer)
+                    digest.update(block)
+                    entry.write(block)
+                    size += held
+                    buffer, held = [], 0
+            block = b"".join(buffer)
+            digest.update(block)
+            entry.write(block)
+            size += held
+        self.files.append((name, size, digest.hexdigest()))
 
     def add_json(self, name: str, value: Any, *, compact: bool = False) -> None:
         # Indented JSON goes through Python's slow encoder; a control's findings can run to 100,000s.
@@ -90,19 +126,21 @@ def write_pack(
 ) -> dict[str, Any]:
     """Write the pack of ``run`` into ``handle``; returns the manifest."""
     from ..report import build_gap_report
-    from ..report.render import render_report
+    from ..report.render import iter_csv, iter_json, render_report
     from ..soa import render_csv as soa_csv
     from ..soa import render_xlsx, soa_document
 
     started = parse_iso(str(run["started_at"]))
     writer = PackWriter(handle, (max(started.year, 1980), started.month, started.day, started.hour, started.minute, 0))
     warn_days = _expiry_window(config)
-    gap = build_gap_report(store, dict(run), *(() if warn_days is None else (warn_days,)))
+    # Lazy: the populations are read from the store as each file is written, never held all at once.
+    gap = build_gap_report(store, dict(run), *(() if warn_days is None else (warn_days,)), lazy=True)
     gap["generated_at"] = run["finished_at"]  # the pack describes the run, not the moment it was exported
     history = [r for r in store.runs(include_unpublished=False) if r["seq"] <= run["seq"]]
     sections: list[tuple[str, str]] = []
-    for fmt in ("html", "json", "csv"):
-        writer.add(f"gap-report.{fmt}", render_report(gap, fmt, history).encode())
+    writer.add("gap-report.html", render_report(gap, "html", history).encode())  # bounded: it shows samples
+    writer.add_stream("gap-report.json", iter_json(gap))
+    writer.add_stream("gap-report.csv", iter_csv(gap))
     sections.append(("Gap report", "gap-report.html"))
     soa = soa_document(store, dict(run), gap)
     writer.add("soa.xlsx", render_xlsx(soa, str(gap["run"].get("tool_version") or "")))
@@ -119,21 +157,30 @@ def write_pack(
     seal = _seal_record(store, str(run["id"]))
     writer.add_json(SEAL, seal)
     writer.add("index.html", _index(gap, sections, controls, seal).encode())
-    manifest = {
-        "format": FORMAT,
-        "run": run["id"],
-        "seq": run["seq"],
-        "seal": seal["seal"],
-        "chain": seal["chain"],
-        "files": sorted(writer.files, key=lambda f: str(f["path"])),
-    }
-    manifest_bytes = (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode()
-    writer.add(MANIFEST, manifest_bytes, listed=False)
-    sums = [f"{f['sha256']}  {f['path']}" for f in manifest["files"]]
-    sums.append(f"{hashlib.sha256(manifest_bytes).hexdigest()}  {MANIFEST}")
-    writer.add(SUMS, ("\n".join(sums) + "\n").encode(), listed=False)
+    files = sorted(writer.files)
+    head = {"format": FORMAT, "run": run["id"], "seq": run["seq"], "seal": seal["seal"], "chain": seal["chain"]}
+    writer.add_stream(MANIFEST, _manifest(head, files))
+    manifest_sha256 = writer.files.pop()[2]  # listed in SHA256SUMS below, not in itself
+    writer.add_stream(SUMS, _sums(files, manifest_sha256))
+    writer.files.pop()
     writer.close()
-    return manifest
+    return {**head, "files": len(files), "manifest_sha256": manifest_sha256}
+
+
+def _manifest(head: Mapping[str, Any], files: list[tuple[str, int, str]]) -> Iterator[str]:
+    """manifest.json (indented, sorted keys), its file list streamed into place."""
+    before, after = json.dumps({**head, "files": _FILES}, indent=2, sort_keys=True).split(json.dumps(_FILES))
+    yield before + "["
+    for i, (path, size, sha256) in enumerate(files):
+        entry = json.dumps({"path": path, "sha256": sha256, "size": size}, indent=2, sort_keys=True)
+        yield ("," if i else "") + "\n    " + entry.replace("\n", "\n    ")
+    yield ("\n  ]" if files else "]") + after + "\n"
+
+
+def _sums(files: list[tuple[str, int, str]], manifest_sha256: str) -> Iterator[str]:
+    for path, _, sha256 in files:
+        yield f"{sha256}  {path}\n"
+    yield f"{manifest_sha256}  {MANIFEST}\n"
 
 
 def _expiry_window(config: str | None) -> int | None:
@@ -162,25 +209,30 @@ def _write_controls(
     seq = int(run["seq"])
     for control in gap["controls"]:
         folder = f"controls/{control['id']}"
-        checks = []
+        # Each finding as a line of JSON in a temporary file, counted per check: checks.json is written
+        # after the evidence files (a ZIP takes one entry at a time), and a control may judge 100,000s.
+        spool = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115 - closed below
+        findings: list[int] = []
+        seen: set[str] = set()
         for check in control["checks"]:
-            entries = []
+            entries = 0
             for row in store.judged(seq, check["id"], check["evidence"]):
                 path = None
                 if row["item_id"] is not None and row["data"] is not None:
                     path = f"{folder}/evidence/{check['evidence']}/{safe_name(str(row['item_id']))}.json"
-                    if path not in writer.written:  # judged by several checks of this control: one file
-                        writer.add(path, _item_file(check["evidence"], row))
-                entries.append(
-                    {
-                        "resource": row["resource"],
-                        "status": row["status"],
-                        "message": row["message"],
-                        "evidence_sha256": row["hash"],
-                        "evidence": path.removeprefix(folder + "/") if path else None,
-                    }
-                )
-            checks.append({**{k: v for k, v in check.items() if k != "failing"}, "findings": entries})
+                    if path not in seen:  # judged by several checks of this control: one file
+                        seen.add(path)
+                        writer.add(path, _item_file(check["evidence"], row), checked=False)
+                entry = {
+                    "resource": row["resource"],
+                    "status": row["status"],
+                    "message": row["message"],
+                    "evidence_sha256": row["hash"],
+                    "evidence": path.removeprefix(folder + "/") if path else None,
+                }
+                spool.write(json.dumps(entry, sort_keys=True, ensure_ascii=False) + "\n")
+                entries += 1
+            findings.append(entries)
         manual = []
         for document in control.get("manual_evidence") or []:
             data = store.document(document["sha256"]) if document.get("sha256") else None
@@ -189,20 +241,44 @@ def _write_controls(
                 path = f"{folder}/manual/{safe_name(str(document['id']))}{Path(str(document['id'])).suffix}"
                 writer.add(path, data)
             manual.append({**document, "file": path.removeprefix(folder + "/") if path else None})
-        if checks or manual:
-            writer.add_json(
-                f"{folder}/checks.json",
-                {
-                    "control": control["id"],
-                    "title": control["title"],
-                    "status": control["status"],
-                    "checks": checks,
-                    "manual_evidence": manual,
-                },
-                compact=True,
-            )
-            listed.append({"id": control["id"], "title": control["title"], "status": control["status"]})
+        with spool:
+            spool.seek(0)
+            if control["checks"] or manual:
+                writer.add_stream(f"{folder}/checks.json", _checks_file(control, findings, spool, manual))
+                listed.append({"id": control["id"], "title": control["title"], "status": control["status"]})
     return listed
+
+
+# Placeholders where the streamed lists go (a NUL cannot occur in the JSON text of real values).
+_CHECKS, _POPULATION, _FINDINGS, _FILES = "\x00checks\x00", "\x00population\x00", "\x00findings\x00", "\x00files\x00"
+
+
+def _checks_file(control: Mapping[str, Any], findings: list[int], spool: IO[str], manual: list[Any]) -> Iterator[str]:
+    """A control's checks.json, compact JSON with sorted keys, streamed: each check's population (read
+    from the store) and findings are written where their placeholders stand in the check's JSON."""
+    head = {"control": control["id"], "title": control["title"], "status": control["status"], "checks": _CHECKS}
+    head["manual_evidence"] = manual
+    before, after = json.dumps(head, sort_keys=True, ensure_ascii=False).split(json.dumps(_CHECKS))
+    yield before + "["
+    for i, (check, entries) in enumerate(zip(control["checks"], findings, strict=True)):
+        meta = {k: v for k, v in check.items() if k not in ("failing", "population")}
+        meta["population"], meta["findings"] = _POPULATION, _FINDINGS
+        text = json.dumps(meta, sort_keys=True, ensure_ascii=False)
+        yield (", " if i else "")
+        for piece in re.split(r'("\\u0000(?:population|findings)\\u0000")', text):
+            if piece == json.dumps(_POPULATION):
+                yield "["
+                for n, row in enumerate(check.get("population") or []):
+                    yield (", " if n else "") + json.dumps(row, sort_keys=True, ensure_ascii=False)
+                yield "]"
+            elif piece == json.dumps(_FINDINGS):
+                yield "["
+                for n in range(entries):
+                    yield (", " if n else "") + spool.readline().rstrip("\n")
+                yield "]"
+            else:
+                yield piece
+    yield "]" + after + "\n"
 
 
 def _item_file(kind: str, row: Mapping[str, Any]) -> bytes:

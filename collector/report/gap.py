@@ -10,8 +10,8 @@ The whole run is read in one pass over its findings and one over its evidence, n
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any, overload
 
 from ..catalog import THEMES, control_sort_key, load_catalogue
 from ..evaluate import control_status, summarise_statuses
@@ -35,15 +35,69 @@ SCHEMA = "annexa/gap-report@1"
 HISTORY_RUNS = 60  # runs shown in the history chart (the latest ones up to the reported run)
 
 
-def build_gap_report(store: Store, run: dict[str, Any], warn_days: int = DEFAULT_WARN_DAYS) -> dict[str, Any]:
-    """``warn_days``: manual evidence expiring within this many days of the run is ``expiring``."""
+class StoredRows(Sequence[dict[str, Any]]):
+    """A check's population (or its failing part) read from the store when it is used, not held.
+
+    What a lazily built report has in place of the ``population`` and ``failing`` lists: it has a
+    length, iterates, slices (``rows[:200]`` reads 200 rows), and the JSON renderer writes it as the
+    list it stands for, so a 100,000-item run's report is written without holding its findings. The
+    store must stay open while the report is used.
+    """
+
+    def __init__(self, store: Store, seq: int, check_id: str, kind: str, *, failing: bool = False) -> None:
+        self.store, self.seq, self.check_id, self.kind = store, seq, check_id, kind
+        self.status = "fail" if failing else None
+        self.failing = failing
+        self._length: int | None = None
+
+    def _rows(self, limit: int | None = None, offset: int = 0) -> Iterator[dict[str, Any]]:
+        for row in self.store.population(self.seq, self.check_id, self.kind, self.status, limit, offset):
+            if self.failing:  # the failing list has no status column
+                del row["status"]
+            yield row
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return self._rows()
+
+    def __len__(self) -> int:
+        if self._length is None:
+            self._length = self.store.population_count(self.seq, self.check_id, self.status)
+        return self._length
+
+    @overload
+    def __getitem__(self, index: int) -> dict[str, Any]: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[dict[str, Any]]: ...
+    def __getitem__(self, index: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
+        if isinstance(index, slice):
+            start, stop, step = index.indices(len(self))
+            if step != 1:
+                return list(self)[index]
+            return list(self._rows(max(0, stop - start), start))
+        position = range(len(self))[index]
+        return next(self._rows(1, position))
+
+    def __bool__(self) -> bool:
+        return len(self) > 0
+
+    def errors(self) -> Iterator[dict[str, Any]]:
+        yield from self.store.population(self.seq, self.check_id, self.kind, "error")
+
+
+def build_gap_report(
+    store: Store, run: dict[str, Any], warn_days: int = DEFAULT_WARN_DAYS, *, lazy: bool = False
+) -> dict[str, Any]:
+    """``warn_days``: manual evidence expiring within this many days of the run is ``expiring``.
+
+    ``lazy``: populations are :class:`StoredRows` read from the (open) store when used, so memory does
+    not grow with the run's findings: what the auditor pack uses. The rendered report is the same."""
     seq = int(run["seq"])
     evidence = by_target(entries_for_run(store, run), run_day(run), warn_days)
     excluded: dict[str, str] = run.get("soa_excluded") or {}
     connector_rows = store.connector_runs(run["id"])
     check_rows = store.check_runs(run["id"])
     kind_of = {c["check_id"]: c["evidence"] for c in check_rows}
-    population = _population(store, seq, kind_of)
+    population = {} if lazy else _population(store, seq, kind_of)
     items_of_kind: dict[str, int] = {}
     for c in connector_rows:
         for kind, info in (c.get("kinds") or {}).items():
@@ -51,7 +105,12 @@ def build_gap_report(store: Store, run: dict[str, Any], warn_days: int = DEFAULT
     known = shipped_checks()
     checks_by_control: dict[str, list[dict[str, Any]]] = {}
     for check in check_rows:
-        entry = _check_entry(check, population.get(check["check_id"], []), known.get(check["check_id"]))
+        rows: Sequence[dict[str, Any]] = (
+            StoredRows(store, seq, check["check_id"], check["evidence"])
+            if lazy
+            else population.get(check["check_id"], [])
+        )
+        entry = _check_entry(check, rows, known.get(check["check_id"]))
         entry["reason"] = check_reason(entry, items_of_kind.get(check["evidence"], 0), known.get(check["check_id"]))
         for control_id in check["controls"]:
             checks_by_control.setdefault(control_id, []).append(entry)
@@ -141,17 +200,20 @@ def _population(store: Store, seq: int, kind_of: Mapping[str, str]) -> dict[str,
     return out
 
 
-def _check_entry(check: dict[str, Any], population: list[dict[str, Any]], info: CheckInfo | None) -> dict[str, Any]:
-    item_errors = {p["message"] for p in population if p["status"] == "error"}
-    return {
-        "id": check["check_id"],
-        "title": check["title"],
-        "connector": check["connector"],
-        "evidence": check["evidence"],
-        "severity": check["severity"],
-        "status": check["status"],
-        "counts": check["counts"],
-        "failing": [
+def _check_entry(
+    check: dict[str, Any],
+    population: Sequence[dict[str, Any]],
+    info: CheckInfo | None,
+) -> dict[str, Any]:
+    errors = (
+        population.errors() if isinstance(population, StoredRows) else (p for p in population if p["status"] == "error")
+    )
+    item_errors = {p["message"] for p in errors}
+    failing: Sequence[dict[str, Any]]
+    if isinstance(population, StoredRows):
+        failing = StoredRows(population.store, population.seq, population.check_id, population.kind, failing=True)
+    else:
+        failing = [
             {
                 "resource": p["resource"],
                 "message": p["message"],
@@ -160,7 +222,16 @@ def _check_entry(check: dict[str, Any], population: list[dict[str, Any]], info: 
             }
             for p in population
             if p["status"] == "fail"
-        ],
+        ]
+    return {
+        "id": check["check_id"],
+        "title": check["title"],
+        "connector": check["connector"],
+        "evidence": check["evidence"],
+        "severity": check["severity"],
+        "status": check["status"],
+        "counts": check["counts"],
+        "failing": failing,
         "errors": check["errors"],
         "remediation": check["remediation"],
         "controls": sorted(check["controls"], key=control_sort_key),
@@ -180,7 +251,9 @@ def check_reason(check: Mapping[str, Any], items_of_kind: int, info: CheckInfo |
         if collection:
             more = f" (and {len(collection) - 1} more)" if len(collection) > 1 else ""
             parts.append(f"the {kind} evidence could not be fully collected: {collection[0]}{more}")
-        item_errors = [p for p in check["population"] if p["status"] == "error"]
+        population = check["population"]
+        errors = population.errors() if isinstance(population, StoredRows) else population
+        item_errors = [p for p in errors if p["status"] == "error"]
         if item_errors:
             n = len(item_errors)
             parts.append(f"{n} item{'s' if n != 1 else ''} could not be evaluated, e.g. {item_errors[0]['message']}")

@@ -5,7 +5,7 @@ Everything here reads the JSON document only, so Markdown, CSV, HTML and PDF agr
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -102,10 +102,12 @@ def failing_findings(report: Mapping[str, Any]) -> Iterator[tuple[dict[str, Any]
             yield check, item
 
 
-def population_of(check: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """The check's population; for a document from before `population`, its failing items."""
+def population_of(check: Mapping[str, Any]) -> Sequence[dict[str, Any]]:
+    """The check's population (a list, or rows read from the store); for a document from before
+    `population`, its failing items."""
     if "population" in check:
-        return list(check["population"])
+        population: Sequence[dict[str, Any]] = check["population"]
+        return population
     return [{"status": "fail", **f} for f in check["failing"]]
 
 

@@ -403,3 +403,21 @@ def test_annexa_run_and_the_agent_push_after_a_run_on_schedule(
     stub.faults.clear()
     Agent(load_settings(project.root / "annexa.yaml"), logger).run_once()
     assert records[-1].getMessage() == "pushed to CISO Assistant"
+
+
+def test_a_name_taken_since_the_sweep_is_used_not_duplicated(
+    cli: Any, demo: Path, ciso: tuple[Stub, CisoAssistantImitation]
+) -> None:
+    stub, imitation = ciso
+    config = configure(demo, stub.base_url)
+    assert cli("export", "ciso-assistant", "-c", str(config)).code == 0
+    evidences, revisions = len(imitation.evidences), len(imitation.revisions)
+    # The sweep of evidence sees none (as if they were created after it): every create meets a 400.
+    stub.fail("GET", r"/api/evidences/", 200, body={"count": 0, "next": None, "previous": None, "results": []})
+
+    again = cli("export", "ciso-assistant", "-c", str(config), "--format", "json")
+
+    assert again.code == 0, again.err
+    assert stub.count("POST", r"/api/evidences/") == 2 * evidences  # the first push's and this one's refused
+    assert (len(imitation.evidences), len(imitation.revisions)) == (evidences, revisions)
+    assert json.loads(again.out)["evidence"] == {"created": 0, "new_revisions": 0, "unchanged": evidences}
