@@ -238,18 +238,23 @@ def controls(config: str | None, fmt: str) -> None:
     if fmt == "json":
         click.echo(json.dumps(document, indent=2))
         return
-    rows = [[c["id"], c["theme"], c["title"][:48], _checks_cell(c["checks"])] for c in document["controls"]]
+    rows = [[c["id"], c["theme"], c["title"][:48], _checks_cell(c["strengths"])] for c in document["controls"]]
     click.echo(_table(["id", "theme", "title", "checks"], rows))
+    covered = sum(1 for c in document["controls"] if c["primary_checks"])
+    click.echo(f"{covered} of {len(document['controls'])} controls have a primary automated check")
 
 
-def _checks_cell(check_ids: list[str]) -> str:
-    if not check_ids:
-        return "(manual)"
+def _checks_cell(strengths: dict[str, str]) -> str:
+    primary = [c for c, s in strengths.items() if s == "primary"]
+    supporting = len(strengths) - len(primary)
+    also = f" (+{supporting} supporting)" if supporting else ""
+    if not primary:
+        return f"(manual){also}"
     per_connector: dict[str, int] = {}
-    for check_id in check_ids:
+    for check_id in primary:
         connector = check_id.split(".")[0]
         per_connector[connector] = per_connector.get(connector, 0) + 1
-    return f"{len(check_ids)}: " + ", ".join(f"{name} {n}" for name, n in sorted(per_connector.items()))
+    return f"{len(primary)}: " + ", ".join(f"{name} {n}" for name, n in sorted(per_connector.items())) + also
 
 
 @cli.command()

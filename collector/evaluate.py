@@ -178,10 +178,12 @@ def summarise_statuses(control_statuses: Iterable[str]) -> dict[str, int]:
     return summary
 
 
-def control_status(check_statuses: Sequence[str], excluded: bool) -> str:
+def control_status(check_statuses: Sequence[str], excluded: bool, primary: int | None = None) -> str:
+    """``primary``: how many of the checks are primary links (None: all are). Supporting evidence alone
+    never carries a control: without a primary check it stays manual, its checks shown beside it."""
     if excluded:
         return EXCLUDED
-    if not check_statuses:
+    if not check_statuses or primary == 0:
         return MANUAL
     if FAIL in check_statuses:
         return FAIL
@@ -197,12 +199,13 @@ def evaluate_controls(
 ) -> list[ControlResult]:
     by_control: dict[str, list[CheckResult]] = {}
     for result in check_results.values():
-        for control_id in result.check.definition.controls:
+        for control_id in result.check.definition.control_ids:
             by_control.setdefault(control_id, []).append(result)
     out = []
     for control in catalogue:
         results = by_control.get(control.id, [])
-        status = control_status([r.status for r in results], control.id in excluded)
+        primary = sum(1 for r in results if r.check.definition.strength_of(control.id) == "primary")
+        status = control_status([r.status for r in results], control.id in excluded, primary)
         out.append(ControlResult(control, status, tuple(r.check.id for r in results), excluded.get(control.id)))
     return out
 

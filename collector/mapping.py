@@ -12,10 +12,10 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import cel
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError, field_validator
 
 from control_mappings import CATALOGUES, MAPPINGS_DIR
 
@@ -54,6 +54,18 @@ _COMPREHENSION = re.compile(r"\.\s*(?:all|exists|exists_one|map|filter)\s*\(")
 _CEL_POSITION = re.compile(r"<input>:(\d+):(\d+):\s*(.*)")
 
 
+Strength = Literal["primary", "supporting"]
+
+
+class ControlLink(BaseModel):
+    """A `controls:` entry written as a mapping: ``{id: A.5.17, strength: supporting}``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str
+    strength: Strength = "primary"
+
+
 class CheckDefinition(BaseModel):
     """One check as written in a mapping file (CONTRACT §4)."""
 
@@ -66,11 +78,29 @@ class CheckDefinition(BaseModel):
     assert_: str = Field(alias="assert")
     params: dict[str, Any] = Field(default_factory=dict)
     severity: Severity
-    controls: list[str] = Field(min_length=1)
+    # A control id (a primary link) or {id, strength}: supporting evidence never carries a control alone.
+    controls: list[
+        Annotated[
+            Annotated[str, Tag("control-id")] | Annotated[ControlLink, Tag("control-link")],
+            Discriminator(lambda v: "control-id" if isinstance(v, str) else "control-link"),
+        ]
+    ] = Field(min_length=1)
     remediation: str
     message: str | None = None
     description: str | None = None
     enabled: bool = True
+
+    @property
+    def control_ids(self) -> list[str]:
+        return [c if isinstance(c, str) else c.id for c in self.controls]
+
+    @property
+    def supporting(self) -> list[str]:
+        """The controls this check only supports (in the order written)."""
+        return [c.id for c in self.controls if isinstance(c, ControlLink) and c.strength == "supporting"]
+
+    def strength_of(self, control_id: str) -> Strength:
+        return "supporting" if control_id in self.supporting else "primary"
 
     @field_validator("id")
     @classmethod
@@ -180,7 +210,8 @@ def _checks_in(loaded: LoadedYaml, kinds: Mapping[str, str], known_controls: fro
             definition = CheckDefinition.model_validate(raw)
         except ValidationError as exc:
             err = exc.errors()[0]
-            loc = tuple(err["loc"])
+            # The union's tags (a control entry is an id or a link) are not keys of the file.
+            loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("control-")))
             key_path = (*path, *loc)
             label = raw.get("id", f"#{i}")
             raise loaded.error(key_path, f"check {label}: {plain_message(err)}") from None
@@ -197,7 +228,9 @@ def _compile(
     known_controls: frozenset[str],
 ) -> CompiledCheck:
     path: tuple[str | int, ...] = ("checks", source.index)
-    for j, control in enumerate(definition.controls):
+    for j, control in enumerate(definition.control_ids):
+        if control in definition.control_ids[:j]:
+            raise loaded.error((*path, "controls", j), f"check {definition.id}: control {control} is listed twice")
         if control not in known_controls:
             hint = _did_you_mean(control, known_controls)
             raise loaded.error((*path, "controls", j), f"check {definition.id}: unknown control id {control!r}{hint}")

@@ -134,23 +134,33 @@ def control_history(store: Store, runs: Sequence[RunPoint]) -> dict[str, dict[st
     """Run id -> control id -> status, for every given run, derived as the gap report derives it, from
     one pass over the check results (no per-run query: a year of daily runs stays fast)."""
     by_run: dict[str, dict[str, list[str]]] = {}
+    primary_of: dict[str, dict[str, int]] = {}
     excluded_of: dict[str, Mapping[str, str]] = {}
     ids = [p.id for p in runs]
+    supporting_column = "supporting" if "supporting" in store.db.table("check_runs").columns_dict else "null"
     for chunk_start in range(0, len(ids), 500):
         chunk = ids[chunk_start : chunk_start + 500]
         marks = ",".join("?" * len(chunk))
-        for run_id, controls, status in store.db.execute(
-            f"select run_id, controls, status from check_runs where run_id in ({marks})", chunk
+        for run_id, controls, status, supporting in store.db.execute(
+            f"select run_id, controls, status, {supporting_column} from check_runs where run_id in ({marks})", chunk
         ):
             per_control = by_run.setdefault(run_id, {})
+            primary = primary_of.setdefault(run_id, {})
+            only_supports = set(json.loads(supporting or "[]"))
             for control_id in json.loads(controls or "[]"):
                 per_control.setdefault(control_id, []).append(status)
+                if control_id not in only_supports:
+                    primary[control_id] = primary.get(control_id, 0) + 1
         for run_id, excluded in store.db.execute(f"select id, soa_excluded from runs where id in ({marks})", chunk):
             excluded_of[run_id] = json.loads(excluded or "{}")
     catalogue = load_catalogue()
     return {
         run_id: {
-            c.id: control_status(by_run.get(run_id, {}).get(c.id, []), c.id in excluded_of.get(run_id, {}))
+            c.id: control_status(
+                by_run.get(run_id, {}).get(c.id, []),
+                c.id in excluded_of.get(run_id, {}),
+                primary_of.get(run_id, {}).get(c.id, 0),
+            )
             for c in catalogue
         }
         for run_id in ids

@@ -224,17 +224,25 @@ def _check_set(config: str | None) -> CheckSet:
 
 def controls_document(config: str | None) -> dict[str, Any]:
     checks = _check_set(config)
-    by_control: dict[str, list[str]] = {}
+    by_control: dict[str, dict[str, str]] = {}
     for check in checks.checks.values():
-        for control_id in check.definition.controls:
-            by_control.setdefault(control_id, []).append(check.id)
-    return {
-        "schema": "annexa/controls@1",
-        "controls": [
-            {"id": c.id, "title": c.title, "theme": c.theme, "checks": sorted(by_control.get(c.id, []))}
-            for c in load_catalogue()
-        ],
-    }
+        for control_id in check.definition.control_ids:
+            by_control.setdefault(control_id, {})[check.id] = check.definition.strength_of(control_id)
+    out = []
+    for c in load_catalogue():
+        strengths = dict(sorted(by_control.get(c.id, {}).items()))
+        primary = sum(1 for s in strengths.values() if s == "primary")
+        out.append(
+            {
+                "id": c.id,
+                "title": c.title,
+                "theme": c.theme,
+                "checks": list(strengths),
+                "strengths": strengths,  # check id -> primary | supporting
+                "primary_checks": primary,  # 0: the control is manual, whatever its supporting checks say
+            }
+        )
+    return {"schema": "annexa/controls@1", "controls": out}
 
 
 def checks_document(config: str | None) -> dict[str, Any]:
@@ -248,7 +256,8 @@ def checks_document(config: str | None) -> dict[str, Any]:
                 "connector": c.connector,
                 "evidence": c.definition.evidence,
                 "severity": c.definition.severity,
-                "controls": list(c.definition.controls),
+                "controls": list(c.definition.control_ids),
+                "strengths": {control: c.definition.strength_of(control) for control in c.definition.control_ids},
                 "enabled": c.enabled,
                 "params": c.params,
                 "remediation": c.definition.remediation,
@@ -277,7 +286,7 @@ def excluded_but_checked(settings: Settings) -> list[str]:
     """SoA exclusions of controls that enabled checks cover: allowed, but an auditor will ask why."""
     covering: dict[str, list[str]] = {}
     for check in settings.checks.for_connectors(settings.connector_names):
-        for control_id in check.definition.controls:
+        for control_id in check.definition.control_ids:
             covering.setdefault(control_id, []).append(check.definition.id)
     out = []
     for control_id in settings.excluded:

@@ -72,3 +72,27 @@ def command_table() -> str:
             continue
         rows.append(f"| `{synopsis(name, command)}` | {summary(command)} |")
     return "\n".join(rows) + "\n"
+
+
+def coverage_table() -> str:
+    """Controls with at least one primary automated check, per connector and in all (the shipped checks),
+    and the controls that only supporting checks touch: the README's coverage table."""
+    from .operations import controls_document
+
+    document = controls_document(None)
+    per_connector: dict[str, set[str]] = {}
+    for control in document["controls"]:
+        for check_id, strength in control["strengths"].items():
+            if strength == "primary":
+                per_connector.setdefault(check_id.split(".")[0], set()).add(control["id"])
+    covered = [c["id"] for c in document["controls"] if c["primary_checks"]]
+    supporting = [c["id"] for c in document["controls"] if c["checks"] and not c["primary_checks"]]
+    rows = ["| connector | controls with a primary check |", "| --- | --- |"]
+    for name, ids in sorted(per_connector.items()):
+        rows.append(f"| {name} | {len(ids)} |")
+    rows.append(f"| **all five** | **{len(covered)} of {len(document['controls'])}** |")
+    rows.append("")
+    rows.append(
+        f"Supporting checks only (shown beside the control, which stays `manual`): {', '.join(supporting) or 'none'}."
+    )
+    return "\n".join(rows) + "\n"

@@ -91,7 +91,10 @@ def parts(records: RunRecords) -> dict[str, Any]:
         "checks": {
             check["check_id"]: digest(
                 {
-                    "result": [check.get(f) for f in CHECK_FIELDS],
+                    # Supporting links (CONTRACT §4 `strength`) join the result only where there are any,
+                    # so the seals of runs from before strengths existed stay as they were computed.
+                    "result": [check.get(f) for f in CHECK_FIELDS]
+                    + ([check["supporting"]] if check.get("supporting") else []),
                     "findings": sorted(findings.get(check["check_id"], [])),
                 }
             )

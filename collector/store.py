@@ -225,6 +225,12 @@ def m005_pushes(db: Database) -> None:
     db.table("pushes").create_index(["target", "at"])
 
 
+@migrations()
+def m006_mapping_strength(db: Database) -> None:
+    # Which of a check's controls it only supports (CONTRACT §4 `strength`); null for older runs (all primary).
+    db.table("check_runs").add_column("supporting", str)
+
+
 SCHEMA_VERSION = len(migrations._migrations)  # PRAGMA user_version of a store this release wrote
 
 
@@ -286,6 +292,7 @@ class CheckRunRecord:
     status: str
     counts: dict[str, int]
     errors: list[str]
+    supporting: list[str] = field(default_factory=list)  # the controls among `controls` it only supports
 
 
 @dataclass
@@ -604,7 +611,10 @@ class Store:
                 [{"run_id": run_id, **_encode(c.__dict__, ("errors", "kinds"))} for c in pub.connector_runs]
             )
             self.db.table("check_runs").insert_all(
-                [{"run_id": run_id, **_encode(c.__dict__, ("controls", "counts", "errors"))} for c in pub.check_runs]
+                [
+                    {"run_id": run_id, **_encode(c.__dict__, ("controls", "counts", "errors", "supporting"))}
+                    for c in pub.check_runs
+                ]
             )
             for connector, values in pub.state.items():
                 for key, value in values.items():
@@ -760,6 +770,7 @@ class Store:
         for row in rows:
             for key in ("controls", "counts", "errors"):
                 row[key] = json.loads(row[key])
+            row["supporting"] = json.loads(row.get("supporting") or "[]")
         return rows
 
     def findings(self, seq: int, statuses: Sequence[str] | None = None) -> Iterator[dict[str, Any]]:
@@ -999,12 +1010,14 @@ def run_records(db: Database, run_id: str, *, rehash: bool) -> tuple[RunRecords,
         declared = json.loads(manual_text).get("sha256")
         if declared:
             records.documents.append((item_id, _document_sha(db, item_id, declared, rehash, problems)))
-    checks = list(
-        db.query(f"select {', '.join(CHECK_FIELDS)} from check_runs where run_id = ? order by check_id", [run_id])
-    )
+    columns = list(CHECK_FIELDS)
+    if "supporting" in db.table("check_runs").columns_dict:  # a read-only store from before m006 lacks it
+        columns.append("supporting")
+    checks = list(db.query(f"select {', '.join(columns)} from check_runs where run_id = ? order by check_id", [run_id]))
     for check in checks:
-        for key in ("controls", "counts", "errors"):
-            check[key] = json.loads(check[key]) if check[key] is not None else None
+        for key in ("controls", "counts", "errors", "supporting"):
+            if key in check:
+                check[key] = json.loads(check[key]) if check[key] is not None else None
     records.checks = checks
     records.findings = list(db.query(_FINDINGS_AT + " order by check_id, resource", [seq, seq]))
     return records, problems

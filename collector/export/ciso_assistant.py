@@ -10,8 +10,9 @@ the ISO/IEC 27001:2022 library first when the instance has not), then per Annex 
 - the requirement assessment gets its ``result`` and an ``observation`` naming the run, the checks and
   the failing resources, written only when they differ from what is there.
 
-Controls Annexa has no automated check for are left as they are: their result belongs to whoever
-assesses them in CISO Assistant. Each step finds before it creates, so a push that stopped half way
+Controls Annexa has no primary automated check for are left as they are: their result belongs to
+whoever assesses them in CISO Assistant (a control with supporting checks only gets their evidence
+attached, nothing more). Each step finds before it creates, so a push that stopped half way
 (a 500, a timeout) is finished by the next one without duplicates.
 """
 
@@ -259,7 +260,7 @@ def _push(
     for control in gap["controls"]:
         control_id = str(control["id"])
         result = result_for(control)
-        if result is None:
+        if result is None and not control["checks"]:
             summary.requirements_left += 1
             continue
         requirement = requirements.get(requirement_urn(control_id))
@@ -275,6 +276,9 @@ def _push(
             _push_evidence(
                 client, summary, folder, control_id, str(requirement["id"]), data, digest, run, evidences, revisions
             )
+        if result is None:  # manual, with supporting checks only: their evidence is attached, the result is not ours
+            summary.requirements_left += 1
+            continue
         _update_requirement(client, summary, requirement, result, observation_for(control, run, digest))
 
 

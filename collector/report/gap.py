@@ -113,13 +113,15 @@ def build_gap_report(
         entry = _check_entry(check, rows, known.get(check["check_id"]))
         entry["reason"] = check_reason(entry, items_of_kind.get(check["evidence"], 0), known.get(check["check_id"]))
         for control_id in check["controls"]:
-            checks_by_control.setdefault(control_id, []).append(entry)
+            strength = "supporting" if control_id in entry["supporting"] else "primary"
+            checks_by_control.setdefault(control_id, []).append({**entry, "strength": strength})
     controls: list[dict[str, Any]] = []
     for control in load_catalogue():
         checks = sorted(
             checks_by_control.get(control.id, []), key=lambda c: (SEVERITY_ORDER.get(c["severity"], 9), c["id"])
         )
-        status = control_status([c["status"] for c in checks], control.id in excluded)
+        primary = sum(1 for c in checks if c["strength"] == "primary")
+        status = control_status([c["status"] for c in checks], control.id in excluded, primary)
         documents = [reported(e) for e in evidence.get(control.id, [])]
         controls.append(
             {
@@ -235,6 +237,7 @@ def _check_entry(
         "errors": check["errors"],
         "remediation": check["remediation"],
         "controls": sorted(check["controls"], key=control_sort_key),
+        "supporting": sorted(check.get("supporting") or [], key=control_sort_key),  # controls it only supports
         "description": info.description if info else None,
         "scope": info.when if info else None,
         "collection_errors": [e for e in check["errors"] if e not in item_errors],
@@ -279,6 +282,12 @@ def control_reason(status: str, checks: Iterable[Mapping[str, Any]]) -> str | No
     """Why a control is not assessed (or manual); None for pass, fail and excluded."""
     checks = list(checks)
     if status == "manual":
+        supporting = [c["id"] for c in checks]
+        if supporting:
+            return (
+                f"its automated checks ({', '.join(supporting)}) are supporting evidence only, which never carries "
+                "the control alone: it is assessed from documents and records, with those checks beside them"
+            )
         return "no check of a configured connector maps to this control: it is assessed from documents and records"
     if status != "not_assessed":
         return None
@@ -319,7 +328,12 @@ def control_statuses(store: Store, run: dict[str, Any]) -> dict[str, str]:
     """Control id -> status of a published run, derived exactly as the gap report derives it."""
     excluded: dict[str, str] = run.get("soa_excluded") or {}
     by_control: dict[str, list[str]] = {}
+    primary: dict[str, int] = {}
     for check in store.check_runs(run["id"]):
         for control_id in check["controls"]:
             by_control.setdefault(control_id, []).append(check["status"])
-    return {c.id: control_status(by_control.get(c.id, []), c.id in excluded) for c in load_catalogue()}
+            if control_id not in check["supporting"]:
+                primary[control_id] = primary.get(control_id, 0) + 1
+    return {
+        c.id: control_status(by_control.get(c.id, []), c.id in excluded, primary.get(c.id, 0)) for c in load_catalogue()
+    }

@@ -343,10 +343,12 @@ class _Page:
             body.append(f"<p>Excluded in the Statement of Applicability: {_e(control['exclusion_reason'])}</p>")
         if control["status"] == "not_assessed" and control.get("reason"):
             body.append(f'<p class="why"><b>Not assessed:</b> {_e(control["reason"])}</p>')
+        if control["status"] == "manual" and checks and control.get("reason"):
+            body.append(f'<p class="why"><b>Supporting evidence only:</b> {_e(control["reason"])}</p>')
         if checks:
             items = "".join(
                 f"<li>{_badge(c['status'])} {_check_link(c['id'])} {_e(c['title'])} <small>({_e(c['severity'])}; "
-                f"{_e(count_phrase(c))})</small></li>"
+                f"{_e(count_phrase(c))}{'; supporting' if c.get('strength') == 'supporting' else ''})</small></li>"
                 for c in checks
             )
             body.append(f'<ul class="checklist">{items}</ul>')

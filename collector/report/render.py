@@ -183,7 +183,7 @@ def render_markdown(report: dict[str, Any]) -> str:
         for control in report["controls"]:
             if control["theme"] != theme:
                 continue
-            checks = ", ".join(f"`{c['id']}` {c['status']}" for c in control["checks"]) or "—"
+            checks = ", ".join(f"`{c['id']}` {c['status']}{_supporting(c)}" for c in control["checks"]) or "—"
             if control["exclusion_reason"]:
                 checks = f"excluded: {_md(control['exclusion_reason'])}"
             out.append(f"| {control['id']} | {_md(control['title'])} | {STATUS_MARK[control['status']]} | {checks} |")
@@ -193,13 +193,19 @@ def render_markdown(report: dict[str, Any]) -> str:
         expected = control.get("guidance") or control.get("expected") or FALLBACK_EXPECTED
         documents = ", ".join(f"{d['title']} ({d['state']})" for d in control.get("manual_evidence") or [])
         held = f" Evidence: {_md(documents)}." if documents else " Evidence: none registered."
-        out.append(f"- **{control['id']} {_md(control['title'])}**: {_md(expected)}{held}")
+        beside = ", ".join(f"`{c['id']}` {c['status']}" for c in control["checks"])
+        also = f" Supporting automated evidence (never a verdict alone): {beside}." if beside else ""
+        out.append(f"- **{control['id']} {_md(control['title'])}**: {_md(expected)}{held}{also}")
     out += [
         "",
         "Every resource each check judged (passing ones too), with the SHA-256 of the evidence and its "
         "collection time, is in the JSON (`population`) and CSV reports.",
     ]
     return "\n".join(out).rstrip() + "\n"
+
+
+def _supporting(check: Mapping[str, Any]) -> str:
+    return " (supporting)" if check.get("strength") == "supporting" else ""
 
 
 def _check_md(check: dict[str, Any], controls: list[str], heading: str = "###") -> list[str]:

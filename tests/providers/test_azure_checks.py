@@ -83,7 +83,7 @@ def test_every_fixed_check_exists_with_its_controls() -> None:
     results = evaluate_connector_checks(AzureConnector, [], now=NOW)
     assert set(EXPECTED_FAILURES) == set(results)
     for check_id, controls in FIXED_CONTROLS.items():
-        assert controls <= set(results[check_id].check.definition.controls), check_id
+        assert controls <= set(results[check_id].check.definition.control_ids), check_id
 
 
 def test_checks_fail_on_the_seeded_estate_and_name_the_resources(az: AzureImitation) -> None:

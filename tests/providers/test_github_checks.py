@@ -117,7 +117,7 @@ def test_every_fixed_check_exists_with_its_controls() -> None:
     results = evaluate_connector_checks(GitHubConnector, [], now=NOW)
     assert set(FIXED) <= set(results)
     assert set(results) == set(EXPECTED_FAILING)
-    controls = {cid: set(r.check.definition.controls) for cid, r in results.items()}
+    controls = {cid: set(r.check.definition.control_ids) for cid, r in results.items()}
     assert {"A.8.5"} <= controls["github.org.two_factor_required"]
     assert {"A.5.15", "A.8.3"} <= controls["github.org.default_permission_restricted"]
     assert {"A.8.2"} <= controls["github.org.owners_limited"]
