@@ -134,6 +134,9 @@ class AnnexaConfig(_Strict):
     risks: str | None = None  # the risk register: a YAML or CSV file
     readiness: ReadinessConfig = Field(default_factory=ReadinessConfig)
     seal: SealConfig = Field(default_factory=SealConfig)
+    # Account names whose identity-provider identity differs (a GitHub login -> the person's e-mail), for
+    # the cross-source checks: e.g. octocat: alice@example.com
+    identities: dict[str, str] = Field(default_factory=dict)
     exports: ExportsConfig = Field(default_factory=ExportsConfig)
 
 
@@ -219,6 +222,10 @@ def load_settings(path: Path) -> Settings:
             raise source.error(("mappings", i), f"mapping file {file} not found")
     overrides = {k: v.model_dump(exclude_none=True) for k, v in model.checks.items()}
     checks = load_checks(evidence_kinds(), extra_files=extra, overrides=overrides, override_source=source)
+    for account, person in model.identities.items():
+        if not str(person or "").strip():
+            raise source.error(("identities", account), "maps to nothing: give the identity-provider identity")
+    checks.identities = dict(model.identities)
     manual = declared_entries(source, model.manual_evidence, base)
     risks = _risk_register(source, model.risks, base)
     raw = path.read_bytes()

@@ -36,6 +36,17 @@ from .yamlload import InputError
 
 ORGANIZATION = "Demo Corp (simulated estate)"
 EXCLUDED = {"A.7.4": "No own premises: data centres are operated by the cloud providers (simulated SoA)"}
+# GitHub logins -> the people's Okta e-mails, for the cross-source checks. gita is Greta, who left (her
+# Okta user is deactivated) and still holds an organization seat: the demo's leaver. farid, hugo and
+# ines map to nobody, so the identity check names them.
+IDENTITIES = {
+    "alice": "anna.admin@example-gmbh.de",
+    "bjorn": "ben.ops@example-gmbh.de",
+    "chen": "clara@example-gmbh.de",
+    "dana": "dirk@example-gmbh.de",
+    "eve": "eva@example-gmbh.de",
+    "gita": "greta.leaver@example-gmbh.de",
+}
 STORE_NAME = "annexa-demo.db"
 CONFIG_NAME = "annexa.yaml"
 _CONFIG_MARK = "# Written by `annexa demo`"
@@ -142,6 +153,7 @@ def _demo_run(
         extra = (manual_plan(settings.manual), isms_plan(settings.risks, settings.model.soa.justifications))
         plans += [plan for plan in extra if plan is not None]
     checks = load_checks(evidence_kinds(connectors))
+    checks.identities = dict(IDENTITIES)
     return run_plans(
         directory / STORE_NAME,
         plans,
@@ -180,7 +192,9 @@ def write_demo_config(directory: Path, today: datetime) -> Path:
         f"store: ./{STORE_NAME}\n"
         f"soa:\n  excluded:\n{excluded}\n{justifications_yaml()}"
         f"risks: {RISK_FILE}\n"
-        f"readiness:\n  audit_date: {audit_date(day).isoformat()}\n"
+        "identities:\n"
+        + "".join(f"  {login}: {person}\n" for login, person in IDENTITIES.items())
+        + f"readiness:\n  audit_date: {audit_date(day).isoformat()}\n"
         f"{manual_evidence_yaml(day)}",
         encoding="utf-8",
     )

@@ -18,7 +18,7 @@ import cel
 from connectors.base import CollectionError
 
 from .catalog import Control
-from .mapping import PLACEHOLDER, CompiledCheck
+from .mapping import PLACEHOLDER, CompiledCheck, CompiledLookup
 
 PASS, FAIL, ERROR, NOT_APPLICABLE = "pass", "fail", "error", "not_applicable"
 EXCLUDED, MANUAL, NOT_ASSESSED = "excluded", "manual", "not_assessed"
@@ -67,11 +67,75 @@ def evaluate_checks(
     items_by_kind: Mapping[str, Sequence[SnapshotItem]],
     kind_errors: Mapping[str, Sequence[str | CollectionError]],
     now: datetime,
+    identities: Mapping[str, str] | None = None,
 ) -> dict[str, CheckResult]:
+    """``identities``: annexa.yaml's map of account names to identity-provider identities."""
+    tables = LookupTables(items_by_kind, kind_errors, normalised_identities(identities or {}))
     return {
-        check.id: evaluate_check(check, items_by_kind.get(check.definition.evidence, ()), kind_errors, now)
+        check.id: evaluate_check(check, items_by_kind.get(check.definition.evidence, ()), kind_errors, now, tables)
         for check in checks
     }
+
+
+def normalise_key(value: Any) -> str:
+    return str(value).strip().lower()
+
+
+def normalised_identities(identities: Mapping[str, str]) -> dict[str, str]:
+    return {normalise_key(k): normalise_key(v) for k, v in identities.items()}
+
+
+_PRINCIPAL_PREFIXES = ("user:",)  # GCP IAM members name people as user:alice@example.com
+
+
+def identity_of(value: Any, identities: Mapping[str, str]) -> str:
+    """An account name as the identity provider knows the person: mapped through `identities:`, lower-cased."""
+    key = normalise_key(value)
+    for prefix in _PRINCIPAL_PREFIXES:
+        if key.startswith(prefix):
+            key = key[len(prefix) :]
+    return identities.get(key, key)
+
+
+class LookupTables:
+    """The maps a run's cross-source checks consult, each built once per (kind, key expression)."""
+
+    def __init__(
+        self,
+        items_by_kind: Mapping[str, Sequence[SnapshotItem]],
+        kind_errors: Mapping[str, Sequence[str | CollectionError]],
+        identities: Mapping[str, str],
+    ) -> None:
+        self.items_by_kind, self.kind_errors, self.identities = items_by_kind, kind_errors, identities
+        self._tables: dict[tuple[str, str, str], dict[str, Any]] = {}
+
+    def failure(self, lookup: CompiledLookup) -> str | None:
+        """Why a looked-up kind cannot be trusted in this run (it failed to collect, wholly or in part)."""
+        # Field-level errors (a user's factors unreadable) leave the items and their keys standing; a
+        # kind-level one (a denied or failed list) means people may be missing from the map.
+        errors = [e for e in self.kind_errors.get(lookup.evidence, ()) if isinstance(e, str) or e.fields is None]
+        if not errors:
+            return None
+        first = errors[0] if isinstance(errors[0], str) else errors[0].message
+        return f"lookup {lookup.name}: {lookup.evidence} could not be fully collected in this run ({first})"
+
+    def table(self, lookup: CompiledLookup) -> dict[str, Any]:
+        key = (lookup.evidence, lookup.expression, lookup.normalise)
+        if key not in self._tables:
+            table: dict[str, Any] = {}
+            context = cel.Context()
+            for item in sorted(self.items_by_kind.get(lookup.evidence, ()), key=lambda i: i.id):
+                context.add_variable("resource", item.data)
+                try:
+                    value = lookup.key.execute(context)
+                except Exception:  # an item without the key (an IdP user without an e-mail) cannot be matched
+                    continue
+                if value is None or value == "":
+                    continue
+                name = normalise_key(value) if lookup.normalise == "lower" else str(value)
+                table.setdefault(name, dict(item.data))  # two items with one key: the first by id
+            self._tables[key] = table
+        return self._tables[key]
 
 
 def evaluate_check(
@@ -79,6 +143,7 @@ def evaluate_check(
     items: Sequence[SnapshotItem],
     kind_errors: Mapping[str, Sequence[str | CollectionError]],
     now: datetime,
+    tables: LookupTables | None = None,
 ) -> CheckResult:
     context = cel.Context()
     context.add_variable("params", check.params)
@@ -91,6 +156,20 @@ def evaluate_check(
         if _concerns(e, fields)
     ]
     counts = {PASS: 0, FAIL: 0, ERROR: 0}
+    if check.lookups:
+        tables = tables or LookupTables({}, {}, {})
+        identities = tables.identities
+        context.add_function("identity", lambda value: identity_of(value, identities))
+        broken = [reason for lookup in check.lookups if (reason := tables.failure(lookup))]
+        if broken:
+            # What the other source would have said is unknown: no item of this check can be judged.
+            errors.append(broken[0])
+            for item in items:
+                findings.append(Finding(check.id, item.id, ERROR, f"{item.id}: {broken[0]}", item.hash))
+                counts[ERROR] += 1
+            return CheckResult(check, check_status(counts, True), counts, findings, errors)
+        for lookup in check.lookups:
+            context.add_variable(lookup.name, tables.table(lookup))
     budget = check_time_budget()
     started = time.monotonic()
     for done, item in enumerate(items):

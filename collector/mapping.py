@@ -48,6 +48,9 @@ CEL_FUNCTIONS = frozenset(
         "getMilliseconds", "getMinutes", "getMonth", "getSeconds",
     }
 )  # fmt: skip
+# Annexa's own: identity(x) is x as the identity provider knows it (annexa.yaml `identities:` maps
+# account names whose names differ; a GCP member's `user:` prefix dropped), lower-cased and trimmed.
+ANNEXA_FUNCTIONS = frozenset({"identity"})
 MAX_EXPRESSION_CHARS = 4000
 MAX_COMPREHENSION_NESTING = 3  # .all/.exists/.map/.filter inside one another: cost grows as the product of the lists
 _COMPREHENSION = re.compile(r"\.\s*(?:all|exists|exists_one|map|filter)\s*\(")
@@ -64,6 +67,16 @@ class ControlLink(BaseModel):
 
     id: str
     strength: Strength = "primary"
+
+
+class LookupSpec(BaseModel):
+    """`lookup: {NAME: {evidence: KIND, key: CEL}}`: NAME is a map from each KIND item's key to the item."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    evidence: str
+    key: str  # CEL over each item of `evidence` (`resource` is that item)
+    normalise: Literal["lower", "none"] = "lower"  # keys compared lower-cased and trimmed (e-mails, logins)
 
 
 class CheckDefinition(BaseModel):
@@ -89,6 +102,7 @@ class CheckDefinition(BaseModel):
     message: str | None = None
     description: str | None = None
     enabled: bool = True
+    lookup: dict[str, LookupSpec] = Field(default_factory=dict)
 
     @property
     def control_ids(self) -> list[str]:
@@ -117,6 +131,16 @@ class CheckSource:
     index: int
 
 
+@dataclass(frozen=True)
+class CompiledLookup:
+    name: str
+    evidence: str
+    connector: str
+    key: Any  # the compiled key expression
+    normalise: str
+    expression: str = ""  # the key as written: lookups alike share one map
+
+
 @dataclass
 class CompiledCheck:
     definition: CheckDefinition
@@ -131,6 +155,7 @@ class CompiledCheck:
     resource_fields: tuple[str, ...] | None = None
     message_template: str | None = field(default=None)
     when_fields: tuple[str, ...] | None = ()  # the fields `when` alone reads (None: `resource` whole)
+    lookups: tuple[CompiledLookup, ...] = ()
 
     @property
     def id(self) -> str:
@@ -140,10 +165,16 @@ class CompiledCheck:
 @dataclass
 class CheckSet:
     checks: dict[str, CompiledCheck]
+    identities: dict[str, str] = field(default_factory=dict)  # annexa.yaml `identities:` (account -> IdP identity)
 
     def for_connectors(self, connectors: Iterable[str]) -> list[CompiledCheck]:
         names = set(connectors)
-        return [c for c in self.checks.values() if c.connector in names and c.enabled]
+        # A cross-source check runs when every connector it reads is configured, its lookups' too.
+        return [
+            c
+            for c in self.checks.values()
+            if c.connector in names and c.enabled and all(lk.connector in names for lk in c.lookups)
+        ]
 
     def by_kind(self, connectors: Iterable[str]) -> dict[str, list[CompiledCheck]]:
         out: dict[str, list[CompiledCheck]] = {}
@@ -246,8 +277,10 @@ def _compile(
             (*path, "evidence"),
             f"check {definition.id}: no connector declares evidence kind {definition.evidence!r}{hint}",
         )
-    when = _compile_cel(definition.when, (*path, "when"), definition, loaded) if definition.when else None
-    assertion = _compile_cel(definition.assert_, (*path, "assert"), definition, loaded)
+    lookups = _compile_lookups(definition, path, loaded, kinds)
+    names = frozenset(lk.name for lk in lookups)
+    when = _compile_cel(definition.when, (*path, "when"), definition, loaded, names) if definition.when else None
+    assertion = _compile_cel(definition.assert_, (*path, "assert"), definition, loaded, names)
     if definition.message:
         for placeholder in PLACEHOLDER.findall(definition.message):
             parts = [p.strip() for p in placeholder.strip().split(".")]
@@ -281,10 +314,40 @@ def _compile(
         resource_fields=_resource_fields([definition.when or "", definition.assert_]),
         message_template=definition.message,
         when_fields=_resource_fields([definition.when or ""]),
+        lookups=lookups,
     )
 
 
-def _compile_cel(expression: str, path: tuple[str | int, ...], definition: CheckDefinition, loaded: LoadedYaml) -> Any:
+def _compile_lookups(
+    definition: CheckDefinition, path: tuple[str | int, ...], loaded: LoadedYaml, kinds: Mapping[str, str]
+) -> tuple[CompiledLookup, ...]:
+    out = []
+    for name, spec in definition.lookup.items():
+        where = (*path, "lookup", name)
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name) or name in CEL_VARIABLES or name in CEL_FUNCTIONS:
+            raise loaded.error(
+                where, f"check {definition.id}: lookup name {name!r} must be a new identifier (not resource/params/now)"
+            )
+        if spec.evidence not in kinds:
+            hint = _did_you_mean(spec.evidence, kinds)
+            raise loaded.error(
+                (*where, "evidence"),
+                f"check {definition.id}: lookup {name}: no connector declares evidence kind {spec.evidence!r}{hint}",
+            )
+        key = _compile_cel(spec.key, (*where, "key"), definition, loaded, frozenset(), key_only=True)
+        out.append(CompiledLookup(name, spec.evidence, kinds[spec.evidence], key, spec.normalise, spec.key))
+    return tuple(out)
+
+
+def _compile_cel(
+    expression: str,
+    path: tuple[str | int, ...],
+    definition: CheckDefinition,
+    loaded: LoadedYaml,
+    lookups: frozenset[str] = frozenset(),
+    *,
+    key_only: bool = False,  # a lookup's key expression: only `resource` (the looked-up item)
+) -> Any:
     key = str(path[-1])
     try:
         program = cel.compile(expression)
@@ -293,15 +356,16 @@ def _compile_cel(expression: str, path: tuple[str | int, ...], definition: Check
     code = _STRING_LITERAL.sub('""', expression)  # calls and parentheses inside strings are not code
     _bound_cost(expression, code, path, definition, loaded)
     for name in _CALL.findall(code):
-        if name not in CEL_FUNCTIONS:
+        if name not in CEL_FUNCTIONS and name not in ANNEXA_FUNCTIONS:
             hint = _did_you_mean(name, CEL_FUNCTIONS)
             raise loaded.error(path, f"check {definition.id}: {key} calls unknown CEL function {name!r}{hint}")
     bound = set(_MACRO_BINDING.findall(expression))
-    undefined = sorted(set(program.variables()) - CEL_VARIABLES - bound)
+    available = frozenset({"resource"}) if key_only else CEL_VARIABLES | lookups
+    undefined = sorted(set(program.variables()) - available - bound - ANNEXA_FUNCTIONS)
     if undefined:
+        names = ", ".join(sorted(available, key=lambda n: (n not in CEL_VARIABLES, n)))
         raise loaded.error(
-            path,
-            f"check {definition.id}: {key} uses undefined variable {undefined[0]!r} (available: resource, params, now)",
+            path, f"check {definition.id}: {key} uses undefined variable {undefined[0]!r} (available: {names})"
         )
     for name in _PARAM_REF.findall(expression):
         if name not in definition.params:

@@ -170,7 +170,7 @@ def _collect_and_publish(
     connector_runs, items_by_kind, kind_errors = _summarise(plans, outcomes)
     progress.message("evaluating checks")
     active = checks.for_connectors({p.name for p in plans})
-    check_results = evaluate_checks(active, items_by_kind, kind_errors, started)
+    check_results = evaluate_checks(active, items_by_kind, kind_errors, started, checks.identities)
     controls = evaluate_controls(load_catalogue(), check_results, excluded)
     status = "complete" if all(c.status == "ok" for c in connector_runs) else "partial"
     summary: dict[str, Any] = dict(summarise_statuses(c.status for c in controls))
