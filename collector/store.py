@@ -947,6 +947,14 @@ class Store:
                 "collected_at": collected_at,
             }
 
+    def population_statuses(self, seq: int, check_id: str) -> dict[str, int]:
+        """Status -> how many of a check's findings in a run have it (in first-seen order of the rows)."""
+        sql = (
+            "select status, count(*) from findings where check_id = ? and valid_from <= ? "
+            "and (valid_to is null or valid_to > ?) group by status"
+        )
+        return {status: int(n) for status, n in self.db.execute(sql, [check_id, seq, seq])}
+
     def population_count(self, seq: int, check_id: str, status: str | None = None) -> int:
         sql = (
             "select count(*) from findings where check_id = ? and valid_from <= ? "

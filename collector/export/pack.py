@@ -127,8 +127,6 @@ def write_pack(
     """Write the pack of ``run`` into ``handle``; returns the manifest."""
     from ..report import build_gap_report
     from ..report.render import iter_csv, iter_json, render_report
-    from ..soa import render_csv as soa_csv
-    from ..soa import render_xlsx, soa_document
 
     started = parse_iso(str(run["started_at"]))
     writer = PackWriter(handle, (max(started.year, 1980), started.month, started.day, started.hour, started.minute, 0))
@@ -137,11 +135,48 @@ def write_pack(
     gap = build_gap_report(store, dict(run), *(() if warn_days is None else (warn_days,)), lazy=True)
     gap["generated_at"] = run["finished_at"]  # the pack describes the run, not the moment it was exported
     history = [r for r in store.runs(include_unpublished=False) if r["seq"] <= run["seq"]]
-    sections: list[tuple[str, str]] = []
-    writer.add("gap-report.html", render_report(gap, "html", history).encode())  # bounded: it shows samples
-    writer.add_stream("gap-report.json", iter_json(gap))
-    writer.add_stream("gap-report.csv", iter_csv(gap))
-    sections.append(("Gap report", "gap-report.html"))
+    sections: list[tuple[str, str]] = [("Gap report", "gap-report.html")]
+    with tempfile.TemporaryDirectory(prefix="annexa-pack-") as scratch:
+        # The JSON and CSV reports (each reads every finding again) are rendered by a second process
+        # while this one writes the rest: on two cores the pack takes the longer of the two, not the sum.
+        rendering = _render_elsewhere(store, run, warn_days, Path(scratch))
+        writer.add("gap-report.html", render_report(gap, "html", history).encode())  # bounded: it shows samples
+        controls = _write_rest(writer, store, run, gap, config, since, history, warn_days, sections)
+        reports = _rendered(rendering)
+        if reports is None:
+            writer.add_stream("gap-report.json", iter_json(gap))
+            writer.add_stream("gap-report.csv", iter_csv(gap))
+        else:
+            for name, path in reports:
+                writer.add_stream(name, _chunks(path))
+    seal = _seal_record(store, str(run["id"]))
+    writer.add_json(SEAL, seal)
+    writer.add("index.html", _index(gap, sections, controls, seal).encode())
+    files = sorted(writer.files)
+    head = {"format": FORMAT, "run": run["id"], "seq": run["seq"], "seal": seal["seal"], "chain": seal["chain"]}
+    writer.add_stream(MANIFEST, _manifest(head, files))
+    manifest_sha256 = writer.files.pop()[2]  # listed in SHA256SUMS below, not in itself
+    writer.add_stream(SUMS, _sums(files, manifest_sha256))
+    writer.files.pop()
+    writer.close()
+    return {**head, "files": len(files), "manifest_sha256": manifest_sha256}
+
+
+def _write_rest(
+    writer: PackWriter,
+    store: Store,
+    run: Mapping[str, Any],
+    gap: dict[str, Any],
+    config: str | None,
+    since: date | None,
+    history: list[dict[str, Any]],
+    warn_days: int | None,
+    sections: list[tuple[str, str]],
+) -> list[dict[str, Any]]:
+    """The SoA, the readiness report, the controls' folders and the run history; returns the controls."""
+    from ..soa import render_csv as soa_csv
+    from ..soa import render_xlsx, soa_document
+
     soa = soa_document(store, dict(run), gap)
     writer.add("soa.xlsx", render_xlsx(soa, str(gap["run"].get("tool_version") or "")))
     writer.add("soa.csv", soa_csv(soa).encode())
@@ -154,17 +189,66 @@ def write_pack(
     if since is not None:
         _write_history(writer, history, since)
         sections.append(("Run history since " + since.isoformat(), "history/runs.json"))
-    seal = _seal_record(store, str(run["id"]))
-    writer.add_json(SEAL, seal)
-    writer.add("index.html", _index(gap, sections, controls, seal).encode())
-    files = sorted(writer.files)
-    head = {"format": FORMAT, "run": run["id"], "seq": run["seq"], "seal": seal["seal"], "chain": seal["chain"]}
-    writer.add_stream(MANIFEST, _manifest(head, files))
-    manifest_sha256 = writer.files.pop()[2]  # listed in SHA256SUMS below, not in itself
-    writer.add_stream(SUMS, _sums(files, manifest_sha256))
-    writer.files.pop()
-    writer.close()
-    return {**head, "files": len(files), "manifest_sha256": manifest_sha256}
+    return controls
+
+
+def _render_elsewhere(store: Store, run: Mapping[str, Any], warn_days: int | None, scratch: Path) -> Any:
+    """Start rendering gap-report.json and .csv into ``scratch`` in a worker process (None: not possible).
+
+    A plain `python -c` child rather than multiprocessing: nothing of this process (its __main__, its
+    open database) is re-imported or inherited, and a failure only costs the time to render here."""
+    import subprocess
+    import sys
+
+    args = json.dumps([str(store.path), str(run["id"]), warn_days, str(scratch)])
+    code = "import json, sys; from collector.export.pack import render_reports as r; r(*json.loads(sys.argv[1]))"
+    try:
+        with (scratch / "worker.log").open("wb") as log:  # the child holds its own copy of the descriptor
+            worker = subprocess.Popen(
+                [sys.executable, "-c", code, args], stdout=log, stderr=log, stdin=subprocess.DEVNULL
+            )
+    except OSError:
+        return None
+    return worker, scratch
+
+
+def _rendered(rendering: Any) -> list[tuple[str, Path]] | None:
+    """The worker's files, or None when it failed (the caller renders them itself: the same bytes)."""
+    if rendering is None:
+        return None
+    worker, scratch = rendering
+    names = ("gap-report.json", "gap-report.csv")
+    if worker.wait() != 0 or not all((scratch / name).is_file() for name in names):
+        return None
+    return [(name, scratch / name) for name in names]
+
+
+def render_reports(store_path: str, run_id: str, warn_days: int | None, scratch: str) -> list[tuple[str, str]]:
+    """In the worker: the run's gap report as JSON and CSV files, exactly as the pack would write them
+    (each written under a temporary name, then renamed: a file there is complete)."""
+    from ..report import build_gap_report
+    from ..report.render import iter_csv, iter_json
+
+    out = []
+    with Store(Path(store_path)) as store:
+        run = store.resolve_run(run_id)
+        gap = build_gap_report(store, dict(run), *(() if warn_days is None else (warn_days,)), lazy=True)
+        gap["generated_at"] = run["finished_at"]
+        for name, pieces in (("gap-report.json", iter_json(gap)), ("gap-report.csv", iter_csv(gap))):
+            path = Path(scratch) / name
+            partial = path.with_name(name + ".partial")
+            with partial.open("wb") as handle:
+                for piece in pieces:
+                    handle.write(piece.encode())
+            partial.rename(path)
+            out.append((name, str(path)))
+    return out
+
+
+def _chunks(path: Path) -> Iterator[bytes]:
+    with path.open("rb") as handle:
+        while block := handle.read(STREAM_BLOCK):
+            yield block
 
 
 def _manifest(head: Mapping[str, Any], files: list[tuple[str, int, str]]) -> Iterator[str]:
@@ -213,15 +297,17 @@ def _write_controls(
         # after the evidence files (a ZIP takes one entry at a time), and a control may judge 100,000s.
         spool = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115 - closed below
         findings: list[int] = []
-        seen: set[str] = set()
+        seen: dict[tuple[str, str], str] = {}  # (kind, item id) -> its file in this control
         for check in control["checks"]:
             entries = 0
             for row in store.judged(seq, check["id"], check["evidence"]):
                 path = None
                 if row["item_id"] is not None and row["data"] is not None:
-                    path = f"{folder}/evidence/{check['evidence']}/{safe_name(str(row['item_id']))}.json"
-                    if path not in seen:  # judged by several checks of this control: one file
-                        seen.add(path)
+                    known = (check["evidence"], row["item_id"])
+                    path = seen.get(known)
+                    if path is None:  # judged by several checks of this control: one file
+                        path = f"{folder}/evidence/{check['evidence']}/{safe_name(str(row['item_id']))}.json"
+                        seen[known] = path
                         writer.add(path, _item_file(check["evidence"], row), checked=False)
                 entry = {
                     "resource": row["resource"],
@@ -230,7 +316,7 @@ def _write_controls(
                     "evidence_sha256": row["hash"],
                     "evidence": path.removeprefix(folder + "/") if path else None,
                 }
-                spool.write(json.dumps(entry, sort_keys=True, ensure_ascii=False) + "\n")
+                spool.write(_SORTED(entry) + "\n")
                 entries += 1
             findings.append(entries)
         manual = []
@@ -248,6 +334,10 @@ def _write_controls(
                 listed.append({"id": control["id"], "title": control["title"], "status": control["status"]})
     return listed
 
+
+# json.dumps(value, sort_keys=True, ensure_ascii=False), without building an encoder per call: the pack
+# writes one per finding and per evidence file, 100,000s of them.
+_SORTED = json.JSONEncoder(sort_keys=True, ensure_ascii=False).encode
 
 # Placeholders where the streamed lists go (a NUL cannot occur in the JSON text of real values).
 _CHECKS, _POPULATION, _FINDINGS, _FILES = "\x00checks\x00", "\x00population\x00", "\x00findings\x00", "\x00files\x00"
@@ -269,7 +359,7 @@ def _checks_file(control: Mapping[str, Any], findings: list[int], spool: IO[str]
             if piece == json.dumps(_POPULATION):
                 yield "["
                 for n, row in enumerate(check.get("population") or []):
-                    yield (", " if n else "") + json.dumps(row, sort_keys=True, ensure_ascii=False)
+                    yield (", " if n else "") + _SORTED(row)
                 yield "]"
             elif piece == json.dumps(_FINDINGS):
                 yield "["
@@ -291,7 +381,7 @@ def _item_file(kind: str, row: Mapping[str, Any]) -> bytes:
         "sha256": row["hash"],  # of `data` as canonical JSON: `annexa verify pack.zip` recomputes it
         "unknown": json.loads(row["unknown"]) if row["unknown"] else {},
     }
-    text = json.dumps(head, sort_keys=True, ensure_ascii=False)
+    text = _SORTED(head)
     return (text[:-1] + ', "data": ' + str(row["data"]) + "}\n").encode()
 
 

@@ -80,6 +80,9 @@ class StoredRows(Sequence[dict[str, Any]]):
     def __bool__(self) -> bool:
         return len(self) > 0
 
+    def status_counts(self) -> dict[str, int]:
+        return self.store.population_statuses(self.seq, self.check_id)
+
     def errors(self) -> Iterator[dict[str, Any]]:
         yield from self.store.population(self.seq, self.check_id, self.kind, "error")
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from .assets import CSS, SCRIPT
 from .charts import COLOURS, THEME_COLOURS, history_chart, legend, theme_chart, theme_counts
+from .gap import StoredRows
 from .views import (
     CHECK_AS_CONTROL,
     CONTROL_STATUSES,
@@ -449,8 +450,11 @@ class _Page:
         if not population:
             return ""
         tally: dict[str, int] = {}
-        for p in population:
-            tally[p["status"]] = tally.get(p["status"], 0) + 1
+        if isinstance(population, StoredRows):
+            tally = population.status_counts()  # one query, not a pass over every row
+        else:
+            for p in population:
+                tally[p["status"]] = tally.get(p["status"], 0) + 1
         counted = ", ".join(
             f"{n} {s}"
             for s, n in sorted(

@@ -93,6 +93,28 @@ def test_the_same_run_exports_byte_identically_and_sha256sum_accepts_it(
         assert done.returncode == 0, done.stdout + done.stderr
 
 
+def test_without_the_report_worker_the_pack_is_the_same(
+    cli: Any, demo: Path, pack: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The gap report's JSON and CSV come from a worker process; when none can run (or it fails), the
+    pack renders them itself, and the bytes do not change."""
+    import collector.export.pack as module
+
+    monkeypatch.setattr(module, "_render_elsewhere", lambda *args: None)
+    alone = tmp_path / "alone.zip"
+    assert _export(cli, demo, alone, "--since", "2026-01-01").code == 0
+    assert alone.read_bytes() == pack.read_bytes()
+
+    def broken(store: Any, run: Any, warn_days: Any, scratch: Path) -> Any:
+        worker = subprocess.Popen(["false"])
+        return worker, scratch
+
+    monkeypatch.setattr(module, "_render_elsewhere", broken)
+    failed = tmp_path / "failed.zip"
+    assert _export(cli, demo, failed, "--since", "2026-01-01").code == 0
+    assert failed.read_bytes() == pack.read_bytes()
+
+
 def test_a_clean_pack_verifies_offline_without_the_store(cli: Any, demo: Path, pack: Path, tmp_path: Path) -> None:
     (demo / "annexa-demo.db").unlink()
     result = cli("verify", str(pack))
