@@ -33,6 +33,7 @@ from datetime import date
 from pathlib import Path
 from typing import IO, Any
 
+from ..jsonstream import Streamed, dumps_streamed, joined
 from ..store import Store
 from ..timeutil import parse_iso
 
@@ -253,12 +254,19 @@ def _chunks(path: Path) -> Iterator[bytes]:
 
 def _manifest(head: Mapping[str, Any], files: list[tuple[str, int, str]]) -> Iterator[str]:
     """manifest.json (indented, sorted keys), its file list streamed into place."""
-    before, after = json.dumps({**head, "files": _FILES}, indent=2, sort_keys=True).split(json.dumps(_FILES))
-    yield before + "["
-    for i, (path, size, sha256) in enumerate(files):
-        entry = json.dumps({"path": path, "sha256": sha256, "size": size}, indent=2, sort_keys=True)
-        yield ("," if i else "") + "\n    " + entry.replace("\n", "\n    ")
-    yield ("\n  ]" if files else "]") + after + "\n"
+
+    def listed(indent: int) -> Iterator[str]:
+        if not files:
+            yield "[]"
+            return
+        inner = "\n" + " " * (indent + 2)
+        for i, (path, size, sha256) in enumerate(files):
+            entry = json.dumps({"path": path, "sha256": sha256, "size": size}, indent=2, sort_keys=True)
+            yield ("[" if i == 0 else ",") + inner + entry.replace("\n", inner)
+        yield "\n" + " " * indent + "]"
+
+    yield from dumps_streamed({**head, "files": Streamed(listed)}, indent=2, sort_keys=True)
+    yield "\n"
 
 
 def _sums(files: list[tuple[str, int, str]], manifest_sha256: str) -> Iterator[str]:
@@ -339,36 +347,30 @@ def _write_controls(
 # writes one per finding and per evidence file, 100,000s of them.
 _SORTED = json.JSONEncoder(sort_keys=True, ensure_ascii=False).encode
 
-# Placeholders where the streamed lists go (a NUL cannot occur in the JSON text of real values).
-_CHECKS, _POPULATION, _FINDINGS, _FILES = "\x00checks\x00", "\x00population\x00", "\x00findings\x00", "\x00files\x00"
-
 
 def _checks_file(control: Mapping[str, Any], findings: list[int], spool: IO[str], manual: list[Any]) -> Iterator[str]:
     """A control's checks.json, compact JSON with sorted keys, streamed: each check's population (read
-    from the store) and findings are written where their placeholders stand in the check's JSON."""
-    head = {"control": control["id"], "title": control["title"], "status": control["status"], "checks": _CHECKS}
-    head["manual_evidence"] = manual
-    before, after = json.dumps(head, sort_keys=True, ensure_ascii=False).split(json.dumps(_CHECKS))
-    yield before + "["
-    for i, (check, entries) in enumerate(zip(control["checks"], findings, strict=True)):
-        meta = {k: v for k, v in check.items() if k not in ("failing", "population")}
-        meta["population"], meta["findings"] = _POPULATION, _FINDINGS
-        text = json.dumps(meta, sort_keys=True, ensure_ascii=False)
-        yield (", " if i else "")
-        for piece in re.split(r'("\\u0000(?:population|findings)\\u0000")', text):
-            if piece == json.dumps(_POPULATION):
-                yield "["
-                for n, row in enumerate(check.get("population") or []):
-                    yield (", " if n else "") + _SORTED(row)
-                yield "]"
-            elif piece == json.dumps(_FINDINGS):
-                yield "["
-                for n in range(entries):
-                    yield (", " if n else "") + spool.readline().rstrip("\n")
-                yield "]"
-            else:
-                yield piece
-    yield "]" + after + "\n"
+    from the store) and findings (read back from the spool, ``findings[i]`` lines for check i)."""
+
+    def checks(_: int) -> Iterator[str]:
+        yield "["
+        for i, (check, entries) in enumerate(zip(control["checks"], findings, strict=True)):
+            meta = {k: v for k, v in check.items() if k not in ("failing", "population")}
+            meta["population"] = _encoded(map(_SORTED, check.get("population") or []))
+            meta["findings"] = _encoded(spool.readline().rstrip("\n") for _ in range(entries))
+            yield ", " if i else ""
+            yield from dumps_streamed(meta, sort_keys=True, ensure_ascii=False)
+        yield "]"
+
+    head = {"control": control["id"], "title": control["title"], "status": control["status"]}
+    head.update(checks=Streamed(checks), manual_evidence=manual)
+    yield from dumps_streamed(head, sort_keys=True, ensure_ascii=False)
+    yield "\n"
+
+
+def _encoded(items: Iterable[str]) -> Streamed:
+    """A compact list of already encoded JSON values, written when its place comes."""
+    return Streamed(lambda _: joined(items))
 
 
 def _item_file(kind: str, row: Mapping[str, Any]) -> bytes:

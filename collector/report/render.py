@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
@@ -41,33 +40,18 @@ THEME_TITLES = {
 
 
 def iter_json(report: Mapping[str, Any]) -> Iterator[str]:
-    """The JSON report in pieces of about 1 MiB: what `render_json` returns, without holding it whole.
+    """The JSON report in pieces: what `render_json` returns, without holding it whole.
 
-    A lazily built report holds populations as rows read from the store (report.gap.StoredRows). The
-    rest of the document is encoded with a placeholder in their place; each placeholder is then
-    replaced by its rows, written as ``json.dumps(..., indent=2)`` would write that list there."""
+    A lazily built report holds populations as rows read from the store (report.gap.StoredRows): each
+    is written where it stands, as ``json.dumps(..., indent=2)`` would write that list there."""
+    from ..jsonstream import Streamed, dumps_streamed
     from .gap import StoredRows
 
-    lazy: list[StoredRows] = []
+    def rows(value: Any) -> Streamed | None:
+        return Streamed(lambda indent: _rows_json(value, indent)) if isinstance(value, StoredRows) else None
 
-    def placeholder(value: Any) -> str:
-        if isinstance(value, StoredRows):
-            lazy.append(value)
-            return f"\x00rows:{len(lazy) - 1}\x00"
-        raise TypeError(f"{type(value).__name__} is not JSON serializable")
-
-    text = json.dumps(report, indent=2, ensure_ascii=False, default=placeholder) + "\n"
-    pieces = _PLACEHOLDER.split(text)
-    for i, piece in enumerate(pieces):
-        if i % 2 == 0:
-            yield piece
-            continue
-        line_start = pieces[i - 1].rfind("\n") + 1
-        indent = len(pieces[i - 1]) - line_start - len(pieces[i - 1][line_start:].lstrip(" "))
-        yield from _rows_json(lazy[int(piece)], indent)
-
-
-_PLACEHOLDER = re.compile(r'"\\u0000rows:(\d+)\\u0000"')
+    yield from dumps_streamed(report, convert=rows, indent=2, ensure_ascii=False)
+    yield "\n"
 
 
 def _rows_json(rows: Iterable[Mapping[str, Any]], indent: int) -> Iterator[str]:
