@@ -39,11 +39,18 @@ if TYPE_CHECKING:
     from .signing import Signer
 
 BUSY_TIMEOUT_MS = 60_000
-# The findings of the run with sequence number ? (twice): those whose validity interval holds it.
-_FINDINGS_AT = (
-    "select check_id, resource, status, message, hash from findings where valid_from <= ? "
-    "and (valid_to is null or valid_to > ?)"
-)
+
+
+def _valid_at(alias: str = "") -> str:
+    """The rows (of ``alias``) whose validity interval holds the run with sequence number ? (given twice)."""
+    t = f"{alias}." if alias else ""
+    return f"{t}valid_from <= ? and ({t}valid_to is null or {t}valid_to > ?)"
+
+
+# A run's findings (f), each with the evidence item (e) of the check's kind (?) it judged: seq, seq, then
+# the caller's conditions on f.
+_JUDGED_FROM = f"from findings f left join evidence e on e.kind = ? and e.item_id = f.resource and {_valid_at('e')}"
+_FINDINGS_AT = f"select check_id, resource, status, message, hash from findings where {_valid_at()}"
 PUBLISHED = ("complete", "partial")
 # The store's mark (PRAGMA application_id, "ANXA"): a file without it is another program's database.
 APPLICATION_ID = 0x414E5841
@@ -787,9 +794,7 @@ class Store:
             ", b.data" if with_data else ""
         )
         join = " join blobs b on b.hash = e.hash" if with_data else ""
-        sql = (
-            f"select {columns} from evidence e{join} where e.valid_from <= ? and (e.valid_to is null or e.valid_to > ?)"
-        )
+        sql = f"select {columns} from evidence e{join} where {_valid_at('e')}"
         params: list[Any] = [seq, seq]
         if kind:
             sql += " and e.kind = ?"
@@ -906,14 +911,11 @@ class Store:
     def judged(self, seq: int, check_id: str, kind: str) -> Iterator[dict[str, Any]]:
         """Every finding of a check in a run with the evidence item it judged (body as stored text),
         streamed in resource order: what the auditor pack writes, without holding the run in memory."""
-        interval = "{t}.valid_from <= ? and ({t}.valid_to is null or {t}.valid_to > ?)"
         unknown = "e.unknown" if self._has_unknown else "null"
         sql = (
             f"select f.resource, f.status, f.message, f.hash, e.item_id, e.connector, e.collected_at, {unknown} "
-            "as unknown, b.data from findings f "
-            f"left join evidence e on e.kind = ? and e.item_id = f.resource and {interval.format(t='e')} "
-            "left join blobs b on b.hash = e.hash "
-            f"where f.check_id = ? and {interval.format(t='f')} order by f.resource"
+            f"as unknown, b.data {_JUDGED_FROM} left join blobs b on b.hash = e.hash "
+            f"where f.check_id = ? and {_valid_at('f')} order by f.resource"
         )
         columns = ("resource", "status", "message", "hash", "item_id", "connector", "collected_at", "unknown", "data")
         for row in self.db.execute(sql, [kind, seq, seq, check_id, seq, seq]):
@@ -924,11 +926,9 @@ class Store:
     ) -> Iterator[dict[str, Any]]:
         """A check's judged resources in a run (resource order), each with the hash its verdict was
         computed on and when that evidence was collected: the gap report's population, streamed."""
-        interval = "{t}.valid_from <= ? and ({t}.valid_to is null or {t}.valid_to > ?)"
         sql = (
-            "select f.resource, f.status, f.message, f.hash, e.hash, e.collected_at from findings f "
-            f"left join evidence e on e.kind = ? and e.item_id = f.resource and {interval.format(t='e')} "
-            f"where f.check_id = ? and {interval.format(t='f')}"
+            f"select f.resource, f.status, f.message, f.hash, e.hash, e.collected_at {_JUDGED_FROM} "
+            f"where f.check_id = ? and {_valid_at('f')}"
         )
         params: list[Any] = [kind, seq, seq, check_id, seq, seq]
         if status is not None:
@@ -948,23 +948,9 @@ class Store:
             }
 
     def population_statuses(self, seq: int, check_id: str) -> dict[str, int]:
-        """Status -> how many of a check's findings in a run have it (in first-seen order of the rows)."""
-        sql = (
-            "select status, count(*) from findings where check_id = ? and valid_from <= ? "
-            "and (valid_to is null or valid_to > ?) group by status"
-        )
+        """Status -> how many of a check's findings in a run have it."""
+        sql = f"select status, count(*) from findings where check_id = ? and {_valid_at()} group by status"
         return {status: int(n) for status, n in self.db.execute(sql, [check_id, seq, seq])}
-
-    def population_count(self, seq: int, check_id: str, status: str | None = None) -> int:
-        sql = (
-            "select count(*) from findings where check_id = ? and valid_from <= ? "
-            "and (valid_to is null or valid_to > ?)"
-        )
-        params: list[Any] = [check_id, seq, seq]
-        if status is not None:
-            sql += " and status = ?"
-            params.append(status)
-        return int(self.db.execute(sql, params).fetchone()[0])
 
     def blob(self, hash_: str) -> Any:
         rows = list(self.db.query("select data from blobs where hash = ?", [hash_]))
@@ -993,7 +979,7 @@ def run_records(db: Database, run_id: str, *, rehash: bool) -> tuple[RunRecords,
     records = RunRecords(run=run)
     has_unknown = "unknown" in db.table("evidence").columns_dict
     unknown = "e.unknown" if has_unknown else "null"
-    interval = "e.valid_from <= ? and (e.valid_to is null or e.valid_to > ?)"
+    interval = _valid_at("e")
     # Publishing trusts the hashes it has just computed; only verify reads every body again.
     body, join = ("b.data", " left join blobs b on b.hash = e.hash") if rehash else ("null", "")
     rows = db.execute(

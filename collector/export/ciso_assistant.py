@@ -247,11 +247,7 @@ def _push(
     )
     summary.assessment = {"id": assessment, "name": config.assessment, "folder": folder, "perimeter": perimeter}
     requirements = _requirement_assessments(client, assessment, framework)
-    evidences = {
-        str(e.get("name")): e
-        for e in client.list("evidences/", {"folder": folder})
-        if _ref(e.get("folder")) == folder  # unknown filters are ignored: match what comes back
-    }
+    evidences = _evidences_in(client, folder)
     revisions: dict[str, list[dict[str, Any]]] = {}
     for revision in client.list("evidence-revisions/", {"folder": folder}):
         revisions.setdefault(str(_ref(revision.get("evidence"))), []).append(revision)
@@ -376,23 +372,10 @@ def _push_evidence(
                 raise
             # The name is taken (names are unique per folder): made by someone a moment ago, or missed
             # by the sweep. Take that one and go on as for any existing evidence.
-            evidence = next(
-                (
-                    e
-                    for e in client.list("evidences/", {"folder": folder})
-                    if e.get("name") == name and _ref(e.get("folder")) == folder
-                ),
-                None,
-            )
+            evidence = _evidences_in(client, folder).get(name)
             if evidence is None:
                 raise PushError(f"cannot create the evidence {name!r}: {exc}") from None
-            revisions = {
-                str(evidence["id"]): [
-                    r
-                    for r in client.list("evidence-revisions/", {"evidence": str(evidence["id"])})
-                    if str(_ref(r.get("evidence"))) == str(evidence["id"])
-                ]
-            }
+            revisions = {str(evidence["id"]): _revisions_of(client, str(evidence["id"]))}
         else:
             evidences[name] = evidence
             client.upload(f"evidences/{evidence['id']}/upload/", filename, data)
@@ -404,8 +387,7 @@ def _push_evidence(
     linked = [str(_ref(r)) for r in evidence.get("requirement_assessments") or []]
     if requirement_id not in linked:
         client.patch(f"evidences/{evidence_id}/", {"requirement_assessments": [*linked, requirement_id]})
-    history = sorted(revisions.get(evidence_id, []), key=lambda r: int(r.get("version") or 0))
-    latest = history[-1] if history else None
+    latest = _latest(revisions.get(evidence_id, []))
     if latest is not None and latest.get("attachment_hash") == digest:
         summary.evidence_unchanged += 1
         return
@@ -423,16 +405,30 @@ def _push_evidence(
     _check_uploaded(client, evidence_id, digest, name)
 
 
-def _check_uploaded(client: CisoClient, evidence_id: str, digest: str, name: str) -> None:
-    """The server hashes what it stored: it must be what was sent."""
-    stored = [
+def _evidences_in(client: CisoClient, folder: str) -> dict[str, dict[str, Any]]:
+    """The folder's evidence by name (names are unique per folder; the filter may be ignored: match)."""
+    return {
+        str(e.get("name")): e for e in client.list("evidences/", {"folder": folder}) if _ref(e.get("folder")) == folder
+    }
+
+
+def _revisions_of(client: CisoClient, evidence_id: str) -> list[dict[str, Any]]:
+    return [
         r
         for r in client.list("evidence-revisions/", {"evidence": evidence_id})
         if str(_ref(r.get("evidence"))) == evidence_id
     ]
-    if not stored:
+
+
+def _latest(revisions: list[dict[str, Any]]) -> dict[str, Any] | None:
+    return max(revisions, key=lambda r: int(r.get("version") or 0), default=None)
+
+
+def _check_uploaded(client: CisoClient, evidence_id: str, digest: str, name: str) -> None:
+    """The server hashes what it stored: it must be what was sent."""
+    latest = _latest(_revisions_of(client, evidence_id))
+    if latest is None:
         return  # a server without revisions: nothing to compare
-    latest = max(stored, key=lambda r: int(r.get("version") or 0))
     if latest.get("attachment_hash") not in (None, digest):
         raise PushError(
             f"CISO Assistant stored {name!r} with SHA-256 {latest.get('attachment_hash')}, not the {digest} sent"

@@ -58,6 +58,13 @@ class PackWriter:
     def __post_init__(self) -> None:
         self.zip = zipfile.ZipFile(self.handle, "w", zipfile.ZIP_DEFLATED, compresslevel=COMPRESSION)
 
+    def _claim(self, name: str) -> bool:
+        """False when ``name`` was written already: one file per name."""
+        if name in self.written:
+            return False
+        self.written.add(name)
+        return True
+
     def _entry(self, name: str) -> zipfile.ZipInfo:
         info = zipfile.ZipInfo(name, self.date_time)
         info.compress_type = zipfile.ZIP_DEFLATED
@@ -67,10 +74,8 @@ class PackWriter:
 
     def add(self, name: str, data: bytes, *, listed: bool = True, checked: bool = True) -> None:
         """``checked=False``: the caller knows the name is new (evidence files, deduplicated per control)."""
-        if checked:
-            if name in self.written:
-                return
-            self.written.add(name)
+        if checked and not self._claim(name):
+            return
         self.zip.writestr(self._entry(name), data, compresslevel=COMPRESSION)
         if listed:
             self.files.append((name, len(data), hashlib.sha256(data).hexdigest()))
@@ -78,9 +83,8 @@ class PackWriter:
     def add_stream(self, name: str, pieces: Iterable[str | bytes]) -> None:
         """A file written as it is produced (the gap report's JSON and CSV, a control's checks.json):
         memory holds one piece, not the file."""
-        if name in self.written:
+        if not self._claim(name):
             return
-        self.written.add(name)
         info = self._entry(name)
         digest, size = hashlib.sha256(), 0
         buffer: list[bytes] = []

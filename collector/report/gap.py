@@ -46,9 +46,13 @@ class StoredRows(Sequence[dict[str, Any]]):
 
     def __init__(self, store: Store, seq: int, check_id: str, kind: str, *, failing: bool = False) -> None:
         self.store, self.seq, self.check_id, self.kind = store, seq, check_id, kind
-        self.status = "fail" if failing else None
         self.failing = failing
         self._length: int | None = None
+
+    @property
+    def status(self) -> str | None:
+        """The findings' status these rows are limited to (None: the whole population)."""
+        return "fail" if self.failing else None
 
     def _rows(self, limit: int | None = None, offset: int = 0) -> Iterator[dict[str, Any]]:
         for row in self.store.population(self.seq, self.check_id, self.kind, self.status, limit, offset):
@@ -61,7 +65,8 @@ class StoredRows(Sequence[dict[str, Any]]):
 
     def __len__(self) -> int:
         if self._length is None:
-            self._length = self.store.population_count(self.seq, self.check_id, self.status)
+            counts = self.status_counts()
+            self._length = sum(counts.values()) if self.status is None else counts.get(self.status, 0)
         return self._length
 
     @overload

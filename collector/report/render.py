@@ -264,10 +264,7 @@ def iter_csv(report: Mapping[str, Any]) -> Iterator[str]:
     writer.writerow(CSV_COLUMNS)
     run = [report["run"]["id"], report["run"]["started_at"]]
     for control in report["controls"]:
-        if buffer.tell() >= CHUNK:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
+        yield from _drained(buffer)
         head = [control["id"], control["title"], control["theme"], control["status"]]
         state = control.get("evidence_state") or ""
         if not control["checks"]:
@@ -293,13 +290,18 @@ def iter_csv(report: Mapping[str, Any]) -> Iterator[str]:
                         state,
                     ]
                 )
-                if buffer.tell() >= CHUNK:
-                    yield buffer.getvalue()
-                    buffer.seek(0)
-                    buffer.truncate()
+                yield from _drained(buffer)
             for err in collection:
                 writer.writerow([*base, "", "error", err, check["remediation"], *run, "", "", state])
-    yield buffer.getvalue()
+    yield from _drained(buffer, 0)
+
+
+def _drained(buffer: io.StringIO, at_least: int = CHUNK) -> Iterator[str]:
+    """What the buffer holds, once it holds ``at_least`` characters; it is emptied."""
+    if buffer.tell() >= at_least:
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
 
 
 FORMATS: dict[str, Callable[..., str]] = {
