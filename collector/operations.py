@@ -329,10 +329,11 @@ def health_status(
             run = None
         connector_runs = store.connector_runs(run["id"]) if run else []
         last_push = None
-        if settings.model.exports.ciso_assistant is not None:
+        pushed = settings.model.exports.ciso_assistant
+        if pushed is not None and pushed.on == "schedule":  # a failed scheduled push makes the agent unhealthy
             from .export.ciso_assistant import target_name
 
-            last_push = store.last_push(target_name(settings.model.exports.ciso_assistant))
+            last_push = store.last_push(target_name(pushed))
     if finished and finished[0]["status"] == "failed":
         return False, f"unhealthy: the latest run {finished[0]['id']} failed: {finished[0]['error']}"
     if run is None:
@@ -352,8 +353,7 @@ def health_status(
     age = max(age_s, 0.0) / 3600
     if age >= max_age_hours:
         return False, f"unhealthy: the latest run {run['id']} finished {age:.1f} h ago (limit {max_age_hours:g} h)"
-    pushed = settings.model.exports.ciso_assistant
-    if pushed is not None and pushed.on == "schedule" and last_push is not None and not last_push["ok"]:
+    if last_push is not None and not last_push["ok"]:
         return False, (
             f"unhealthy: the latest push to CISO Assistant (run {last_push['run_id']}, at {last_push['at']}) "
             f"failed: {last_push['message']}"

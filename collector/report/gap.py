@@ -91,6 +91,16 @@ class StoredRows(Sequence[dict[str, Any]]):
     def errors(self) -> Iterator[dict[str, Any]]:
         yield from self.store.population(self.seq, self.check_id, self.kind, "error")
 
+    def failing_part(self) -> StoredRows:
+        return StoredRows(self.store, self.seq, self.check_id, self.kind, failing=True)
+
+
+def error_rows(population: Sequence[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """The rows of a population whose evaluation errored (read by SQL when it is a StoredRows)."""
+    if isinstance(population, StoredRows):
+        return population.errors()
+    return (p for p in population if p["status"] == "error")
+
 
 def build_gap_report(
     store: Store, run: dict[str, Any], warn_days: int = DEFAULT_WARN_DAYS, *, lazy: bool = False
@@ -215,13 +225,10 @@ def _check_entry(
     population: Sequence[dict[str, Any]],
     info: CheckInfo | None,
 ) -> dict[str, Any]:
-    errors = (
-        population.errors() if isinstance(population, StoredRows) else (p for p in population if p["status"] == "error")
-    )
-    item_errors = {p["message"] for p in errors}
+    item_errors = {p["message"] for p in error_rows(population)}
     failing: Sequence[dict[str, Any]]
     if isinstance(population, StoredRows):
-        failing = StoredRows(population.store, population.seq, population.check_id, population.kind, failing=True)
+        failing = population.failing_part()
     else:
         failing = [
             {
@@ -262,9 +269,7 @@ def check_reason(check: Mapping[str, Any], items_of_kind: int, info: CheckInfo |
         if collection:
             more = f" (and {len(collection) - 1} more)" if len(collection) > 1 else ""
             parts.append(f"the {kind} evidence could not be fully collected: {collection[0]}{more}")
-        population = check["population"]
-        errors = population.errors() if isinstance(population, StoredRows) else population
-        item_errors = [p for p in errors if p["status"] == "error"]
+        item_errors = list(error_rows(check["population"]))
         if item_errors:
             n = len(item_errors)
             parts.append(f"{n} item{'s' if n != 1 else ''} could not be evaluated, e.g. {item_errors[0]['message']}")
