@@ -76,7 +76,9 @@ class LookupSpec(BaseModel):
 
     evidence: str
     key: str  # CEL over each item of `evidence` (`resource` is that item)
-    normalise: Literal["lower", "none"] = "lower"  # keys compared lower-cased and trimmed (e-mails, logins)
+    # none: the key expression's value as it is (CONTRACT §4); lower: lower-cased and trimmed, to meet
+    # identity(), which gives account names that way (e-mails, logins)
+    normalise: Literal["lower", "none"] = "none"
 
 
 class CheckDefinition(BaseModel):

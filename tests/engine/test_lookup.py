@@ -105,6 +105,27 @@ def test_iam_users_entra_accounts_and_gcp_principals_are_checked_against_okta() 
     assert results["aws.iam.user_entra_user_enabled"].failing == ["arn:aws:iam::1:user/greta@example.com"]
 
 
+def test_without_normalise_keys_are_the_key_expression_s_values_as_they_are(tmp_path: Path) -> None:
+    """The issue's own form (no identity(), no normalise): a mixed-case e-mail in both systems still matches."""
+    checks_file = tmp_path / "exact.yaml"
+    checks_file.write_text(
+        "version: 1\nchecks:\n"
+        "  - id: github.member.leaver_exact\n    title: t\n    evidence: github.member\n"
+        "    lookup: {idp_users: {evidence: okta.user, key: resource.profile.email}}\n"
+        "    assert: \"!(resource.email in idp_users) || idp_users[resource.email].status == 'ACTIVE'\"\n"
+        "    severity: high\n    controls: [A.5.18]\n    remediation: r\n"
+    )
+    checks = load_checks(evidence_kinds(), builtin_files=[checks_file])
+    members = [
+        SnapshotItem(login, {"login": login, "email": email.upper()})
+        for login, email in (("gita", "greta@example.com"), ("anna-gh", "anna@example.com"))
+    ]
+    result = evaluate_checks(
+        checks.for_connectors(["github", "okta"]), {"github.member": members, "okta.user": PEOPLE}, {}, NOW
+    )
+    assert result["github.member.leaver_exact"].failing == ["gita"]
+
+
 def test_a_failed_identity_provider_collection_makes_every_item_an_error_never_a_pass() -> None:
     members = [SnapshotItem("gita", {"login": "gita"}), SnapshotItem("anna-gh", {"login": "anna-gh"})]
     denied = CollectionError("okta.user", "403 E0000006 You do not have permission (GET /api/v1/users)")
