@@ -21,6 +21,9 @@ class Control:
     theme: str
     title: str
     expected: str | None = None  # what an auditor usually asks for where no API can show the control
+    # One sentence on what the automated evidence shows and which part stays attestation: a pass of
+    # a partially covered control must not read as the whole control being evidenced.
+    automated: str | None = None
 
     @property
     def sort_key(self) -> tuple[int, int]:
@@ -44,11 +47,16 @@ def load_catalogue(path: Path = CATALOGUE_FILE) -> tuple[Control, ...]:
             "theme",
             "title",
             "expected",
+            "automated",
         }:
-            raise loaded.error(("controls", i), "each control has id, theme, title and optionally expected")
+            raise loaded.error(
+                ("controls", i), "each control has id, theme, title and optionally expected and automated"
+            )
         if not _ID.match(str(raw["id"])) or raw["theme"] not in THEMES:
             raise loaded.error(("controls", i), f"bad control {raw}")
-        controls.append(Control(str(raw["id"]), str(raw["theme"]), str(raw["title"]), raw.get("expected")))
+        controls.append(
+            Control(str(raw["id"]), str(raw["theme"]), str(raw["title"]), raw.get("expected"), raw.get("automated"))
+        )
     return tuple(sorted(controls, key=lambda c: c.sort_key))
 
 

@@ -14,6 +14,7 @@ observation window and passing-since dates to show.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -46,6 +47,12 @@ IDENTITIES = {
     "dana": "dirk@example-gmbh.de",
     "eve": "eva@example-gmbh.de",
     "gita": "greta.leaver@example-gmbh.de",
+}
+# Allow-list and opt-in checks are not_applicable until configured (never a silent pass): the demo
+# configures them as its organization would, so they judge something.
+CHECK_PARAMS: dict[str, dict[str, Any]] = {
+    "github.outside_collaborator.approved": {"approved": ["contractor-kim"]},
+    "azure.entra.terms_of_use_required": {"required": True},
 }
 STORE_NAME = "annexa-demo.db"
 CONFIG_NAME = "annexa.yaml"
@@ -152,7 +159,7 @@ def _demo_run(
         settings = load_settings(config)
         extra = (manual_plan(settings.manual), isms_plan(settings.risks, settings.model.soa.justifications))
         plans += [plan for plan in extra if plan is not None]
-    checks = load_checks(evidence_kinds(connectors))
+    checks = load_checks(evidence_kinds(connectors), overrides={k: {"params": v} for k, v in CHECK_PARAMS.items()})
     checks.identities = dict(IDENTITIES)
     return run_plans(
         directory / STORE_NAME,
@@ -194,6 +201,8 @@ def write_demo_config(directory: Path, today: datetime) -> Path:
         f"risks: {RISK_FILE}\n"
         "identities:\n"
         + "".join(f"  {login}: {person}\n" for login, person in IDENTITIES.items())
+        + "checks:\n"
+        + "".join(f"  {check}:\n    params: {json.dumps(params)}\n" for check, params in CHECK_PARAMS.items())
         + f"readiness:\n  audit_date: {audit_date(day).isoformat()}\n"
         f"{manual_evidence_yaml(day)}",
         encoding="utf-8",

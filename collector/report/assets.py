@@ -69,6 +69,7 @@ article.check h3{margin:.1rem 0 .3rem;font-size:1rem}
 .fix{background:#f1f8e9;border-left:4px solid var(--pass);padding:.35rem .6rem;border-radius:.25rem;margin:.4rem 0}
 .expected{background:#eef1fb;border-left:4px solid var(--manual);padding:.35rem .6rem;border-radius:.25rem;
 margin:.4rem 0}
+.scope{color:var(--muted);font-size:.92em;margin:.3rem 0 .4rem}
 .err{color:#8a4b00}
 details.population{margin:.4rem 0}details.population>summary{cursor:pointer;color:var(--link)}
 .hash{font-size:11.5px}

@@ -155,6 +155,7 @@ def build_gap_report(
                 "evidence_state": evidence_state(documents),
                 "checks": checks,
                 "expected": control.expected,
+                "automated_scope": control.automated if checks else None,
                 "reason": control_reason(status, checks),
             }
         )

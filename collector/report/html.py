@@ -353,6 +353,8 @@ class _Page:
                 for c in checks
             )
             body.append(f'<ul class="checklist">{items}</ul>')
+            if control.get("automated_scope"):
+                body.append(f'<p class="scope"><b>What this evidence proves:</b> {_e(control["automated_scope"])}</p>')
         expected = control.get("guidance") or control.get("expected")
         documents = control.get("manual_evidence") or []
         if documents:

@@ -11,12 +11,21 @@ from connectors.base import CollectContext, CollectionError, EvidenceItem
 from .compute import (
     collect_ebs_default,
     collect_kms_keys,
+    collect_load_balancers,
     collect_rds_instances,
     collect_security_groups,
     collect_vpcs,
 )
 from .iam import collect_iam
-from .monitoring import collect_access_analyzer, collect_config, collect_guardduty, collect_trails
+from .monitoring import (
+    collect_access_analyzer,
+    collect_config,
+    collect_guardduty,
+    collect_log_groups,
+    collect_security_hub,
+    collect_session_manager,
+    collect_trails,
+)
 from .s3 import collect_buckets
 from .scope import discover_accounts, enabled_regions
 from .session import Account, ClientFactory, aws_exceptions, error_text
@@ -35,6 +44,10 @@ REGIONAL: tuple[tuple[str, RegionalCollector], ...] = (
     ("aws.ec2.vpc", collect_vpcs),
     ("aws.kms.key", collect_kms_keys),
     ("aws.rds.instance", collect_rds_instances),
+    ("aws.ssm.region", collect_session_manager),
+    ("aws.elbv2.load_balancer", collect_load_balancers),
+    ("aws.logs.log_group", collect_log_groups),
+    ("aws.securityhub.region", collect_security_hub),
 )
 
 

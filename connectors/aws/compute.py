@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from connectors.base import CollectionError, EvidenceItem
@@ -121,3 +122,32 @@ def collect_rds_instances(
         EvidenceItem("aws.rds.instance", db["DBInstanceArn"], _scoped(db, account, region))
         for db in paginate(rds, "describe_db_instances", "DBInstances")
     ]
+
+
+def _listeners(elb: Any, balancer_arn: str) -> list[dict[str, Any]]:
+    return [plain(lst) for lst in paginate(elb, "describe_listeners", "Listeners", LoadBalancerArn=balancer_arn)]
+
+
+def collect_load_balancers(
+    factory: ClientFactory, account: Account, region: str
+) -> list[EvidenceItem | CollectionError]:
+    """Application, Network and Gateway Load Balancers (ELBv2) of the region with their listeners."""
+    elb = factory.client(account, "elbv2", region)
+    scope = f"{account.account_id}/{region}"
+    unknowns = Unknowns("aws.elbv2.load_balancer")
+    items: list[EvidenceItem | CollectionError] = []
+    for balancer in paginate(elb, "describe_load_balancers", "LoadBalancers"):
+        data = _scoped(balancer, account, region)
+        arn = balancer["LoadBalancerArn"]
+        # Per load balancer: DescribeListeners takes one LoadBalancerArn (or listener ARNs); ELBv2 has no
+        # call that lists every listener of a region.
+        unknowns.read(
+            data,
+            "listeners",
+            partial(_listeners, elb, arn),
+            scope=scope,
+            call="DescribeListeners",
+            subject=f"load balancer {balancer.get('LoadBalancerName')}",
+        )
+        items.append(EvidenceItem("aws.elbv2.load_balancer", arn, data))
+    return [*unknowns.errors(), *items]

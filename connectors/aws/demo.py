@@ -11,6 +11,7 @@ from connectors.base import CollectionError, EvidenceItem
 ACCOUNT = "111122223333"
 GOOD, BAD = "eu-central-1", "us-east-1"
 _ALL_ON = {"BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True, "RestrictPublicBuckets": True}
+_FSBP = "aws-foundational-security-best-practices/v/1.0.0"
 _ADMIN = [{"Effect": "Allow", "Action": ["*"], "NotAction": [], "Resource": ["*"], "NotResource": [], "Condition": {}}]
 
 
@@ -73,7 +74,17 @@ def _user(
     return EvidenceItem("aws.iam.user", arn, data)
 
 
-def _bucket(name: str, region: str, *, block: bool, encrypted: bool, versioned: bool) -> EvidenceItem:
+def _bucket(
+    name: str,
+    region: str,
+    *,
+    block: bool,
+    encrypted: bool,
+    versioned: bool,
+    tags: dict[str, str],
+    lifecycle: list[dict[str, Any]] | None = None,
+    lock_days: int | None = None,
+) -> EvidenceItem:
     arn = f"arn:aws:s3:::{name}"
     data: dict[str, Any] = {
         "name": name,
@@ -93,6 +104,14 @@ def _bucket(name: str, region: str, *, block: bool, encrypted: bool, versioned: 
         "policy_status": None,
         "policy": None,
         "policy_statements": [],
+        "tags": tags,
+        "lifecycle": lifecycle,
+        "object_lock": {
+            "ObjectLockEnabled": "Enabled",
+            "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Days": lock_days}},
+        }
+        if lock_days is not None
+        else None,
     }
     return EvidenceItem("aws.s3.bucket", arn, data)
 
@@ -131,10 +150,59 @@ def _db(region: str, name: str, *, good: bool) -> EvidenceItem:
         "PubliclyAccessible": not good,
         "BackupRetentionPeriod": 14 if good else 1,
         "MultiAZ": True,
+        "AllocatedStorage": 100,
+        **({"MaxAllocatedStorage": 500} if good else {}),
+        "TagList": [{"Key": "data-classification", "Value": "confidential"}] if good else [],
         "account_id": ACCOUNT,
         "region": region,
     }
     return EvidenceItem("aws.rds.instance", arn, data)
+
+
+def _load_balancer(region: str, name: str, listeners: list[dict[str, Any]]) -> EvidenceItem:
+    arn = f"arn:aws:elasticloadbalancing:{region}:{ACCOUNT}:loadbalancer/app/{name}/0123456789abcdef"
+    data = {
+        "LoadBalancerArn": arn,
+        "LoadBalancerName": name,
+        "DNSName": f"{name}-123456789.{region}.elb.amazonaws.com",
+        "Scheme": "internet-facing",
+        "Type": "application",
+        "VpcId": f"vpc-{region[:2]}01",
+        "State": {"Code": "active"},
+        "listeners": [
+            {"ListenerArn": f"{arn.replace(':loadbalancer/', ':listener/')}/{i:016x}", "LoadBalancerArn": arn, **lst}
+            for i, lst in enumerate(listeners)
+        ],
+        "account_id": ACCOUNT,
+        "region": region,
+    }
+    return EvidenceItem("aws.elbv2.load_balancer", arn, data)
+
+
+def _log_group(region: str, name: str, retention: int | None) -> EvidenceItem:
+    arn = f"arn:aws:logs:{region}:{ACCOUNT}:log-group:{name}"
+    data = {
+        "logGroupName": name,
+        "logGroupArn": arn,
+        "arn": f"{arn}:*",
+        "creationTime": 1709283600000,
+        "retentionInDays": retention,
+        "storedBytes": 1048576,
+        "account_id": ACCOUNT,
+        "region": region,
+    }
+    return EvidenceItem("aws.logs.log_group", arn, data)
+
+
+def _finding(now: datetime, title: str, label: str, workflow: str, days: int, compliance: str) -> dict[str, Any]:
+    return {
+        "Id": f"arn:aws:securityhub:{GOOD}:{ACCOUNT}:finding/{title.split()[0].lower()}",
+        "SeverityLabel": label,
+        "WorkflowStatus": workflow,
+        "CreatedAt": _iso(now - timedelta(days=days)),
+        "ProductName": "Security Hub",
+        "ComplianceStatus": compliance,
+    }
 
 
 def simulated_estate(now: datetime) -> Iterator[EvidenceItem | CollectionError]:
@@ -162,6 +230,12 @@ def simulated_estate(now: datetime) -> Iterator[EvidenceItem | CollectionError]:
             "root_virtual_mfa_devices": [],
             "credential_report_generated_at": _iso(now - timedelta(hours=1)),
             "s3_public_access_block": None,
+            "security_contact": {
+                "AlternateContactType": "SECURITY",
+                "EmailAddress": "security@example.com",
+                "Name": "Security team",
+                "Title": "CSIRT",
+            },
             "trails": [trail],
         },
     )
@@ -181,8 +255,39 @@ def simulated_estate(now: datetime) -> Iterator[EvidenceItem | CollectionError]:
     yield _user(now, "bob", password=True, mfa=False, key_age=None, used_days_ago=3)
     yield _user(now, "ci-deploy", password=False, mfa=False, key_age=200, used_days_ago=2)
     yield _user(now, "former-contractor", password=True, mfa=True, key_age=120, used_days_ago=None, admin=True)
-    yield _bucket("demo-logs", GOOD, block=True, encrypted=True, versioned=True)
-    yield _bucket("demo-public-assets", BAD, block=False, encrypted=False, versioned=False)
+    expire_400 = [{"ID": "expire", "Status": "Enabled", "Filter": {}, "Expiration": {"Days": 400}}]
+    archive_only = [
+        {"ID": "archive", "Status": "Enabled", "Filter": {}, "Transitions": [{"Days": 90, "StorageClass": "GLACIER"}]}
+    ]
+    yield _bucket(
+        "demo-logs",
+        GOOD,
+        block=True,
+        encrypted=True,
+        versioned=True,
+        tags={"data-classification": "internal", "retention": "400d"},
+        lifecycle=expire_400,
+        lock_days=365,
+    )
+    yield _bucket(
+        "demo-public-assets",
+        BAD,
+        block=False,
+        encrypted=False,
+        versioned=False,
+        tags={"data-classification": "public"},
+    )
+    # Invoices are records: a retention tag without a deleting rule, and a lock shorter than required.
+    yield _bucket(
+        "demo-invoices",
+        GOOD,
+        block=True,
+        encrypted=True,
+        versioned=True,
+        tags={"data-classification": "confidential", "retention": "10y", "records": "invoices"},
+        lifecycle=archive_only,
+        lock_days=30,
+    )
     for region, good in ((GOOD, True), (BAD, False)):
         recorder = {
             "name": "default",
@@ -230,6 +335,12 @@ def simulated_estate(now: datetime) -> Iterator[EvidenceItem | CollectionError]:
             },
         )
         yield _db(region, f"orders-{region}", good=good)
+        logging = {"s3BucketName": "demo-logs", "s3EncryptionEnabled": True, "cloudWatchLogGroupName": ""}
+        yield _regional(
+            "aws.ssm.region",
+            region,
+            session_preferences=logging if good else {**logging, "s3BucketName": ""},
+        )
     world = [{"CidrIp": "0.0.0.0/0"}]
     yield _group(
         GOOD,
@@ -243,6 +354,45 @@ def simulated_estate(now: datetime) -> Iterator[EvidenceItem | CollectionError]:
         "legacy-admin",
         [{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": world, "Ipv6Ranges": []}],
     )
+    redirect = {"Type": "redirect", "RedirectConfig": {"Protocol": "HTTPS", "Port": "443", "StatusCode": "HTTP_301"}}
+    yield _load_balancer(
+        GOOD,
+        "shop",
+        [
+            {"Protocol": "HTTPS", "Port": 443, "SslPolicy": "ELBSecurityPolicy-TLS13-1-2-2021-06"},
+            {"Protocol": "HTTP", "Port": 80, "DefaultActions": [redirect]},
+        ],
+    )
+    yield _load_balancer(
+        BAD, "legacy-partner-api", [{"Protocol": "HTTPS", "Port": 443, "SslPolicy": "ELBSecurityPolicy-2016-08"}]
+    )
+    yield _regional(
+        "aws.securityhub.region",
+        GOOD,
+        hub={
+            "HubArn": f"arn:aws:securityhub:{GOOD}:{ACCOUNT}:hub/default",
+            "SubscribedAt": "2025-02-01T08:00:00.000Z",
+            "AutoEnableControls": True,
+            "ControlFindingGenerator": "SECURITY_CONTROL",
+        },
+        standards=[
+            {
+                "StandardsArn": f"arn:aws:securityhub:{GOOD}::standards/{_FSBP}",
+                "StandardsSubscriptionArn": f"arn:aws:securityhub:{GOOD}:{ACCOUNT}:subscription/{_FSBP}",
+                "StandardsStatus": "READY",
+            }
+        ],
+        high_findings=[
+            _finding(now, "S3.8 public access", "HIGH", "NEW", 12, "FAILED"),  # nobody has looked at it
+            _finding(now, "IAM.6 root hardware MFA", "CRITICAL", "NOTIFIED", 10, "FAILED"),
+            _finding(now, "EC2.19 unrestricted ports", "HIGH", "RESOLVED", 60, "FAILED"),
+        ],
+    )
+    # Security Hub was never switched on in the second region.
+    yield _regional("aws.securityhub.region", BAD, hub=None, standards=[], high_findings=[])
+    yield _log_group(GOOD, "/aws/cloudtrail/organization-trail", 400)
+    yield _log_group(GOOD, "/aws/lambda/orders-api", 30)
+    yield _log_group(BAD, "/aws/lambda/legacy-report", None)
     policy_arn = f"arn:aws:iam::{ACCOUNT}:policy/break-glass"
     yield EvidenceItem(
         "aws.iam.policy",

@@ -84,10 +84,24 @@ def _root_virtual_mfa(iam: Any) -> list[str]:
     ]
 
 
+def _security_contact(factory: ClientFactory, account: Account) -> dict[str, Any] | None:
+    """The account's SECURITY alternate contact; None when none is registered (ResourceNotFoundException)."""
+    client = factory.client(account, "account")
+    try:
+        contact = client.get_alternate_contact(AlternateContactType="SECURITY")["AlternateContact"]
+    except aws_exceptions() as exc:
+        if error_code(exc) != "ResourceNotFoundException":
+            raise
+        return None
+    # The phone number is personal data no check needs.
+    return {k: contact.get(k) for k in ("AlternateContactType", "EmailAddress", "Name", "Title")}
+
+
 def account_facts(
     factory: ClientFactory, account: Account, report: CredentialReport | None, unknowns: Unknowns
 ) -> dict[str, Any]:
-    """Password policy, account summary, root row of the report, root virtual MFA, account S3 block.
+    """Password policy, account summary, root row of the report, root virtual MFA, account S3 block,
+    security contact.
 
     Each fact is read on its own: one that fails is left out (see unknown.py), the others stay.
     """
@@ -101,6 +115,7 @@ def account_facts(
         ("account_summary", "GetAccountSummary", lambda: plain(iam.get_account_summary()["SummaryMap"])),
         ("root_virtual_mfa_devices", "ListVirtualMFADevices", lambda: _root_virtual_mfa(iam)),
         ("s3_public_access_block", "GetPublicAccessBlock", lambda: account_public_access_block(factory, account)),
+        ("security_contact", "GetAlternateContact", lambda: _security_contact(factory, account)),
     )
     for field, call, read in facts:
         unknowns.read(data, field, read, scope=scope, call=call)

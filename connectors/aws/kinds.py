@@ -29,7 +29,7 @@ EVIDENCE_KINDS = (
         "aws.account",
         id_field="account_id",
         description="One account: IAM password policy, account summary, root user facts, account-level "
-        "S3 public access block and the account's CloudTrail trails",
+        "S3 public access block, the security alternate contact and the account's CloudTrail trails",
         fields={
             **_ACCOUNT,
             "partition": "aws | aws-cn | aws-us-gov",
@@ -42,6 +42,8 @@ EVIDENCE_KINDS = (
             "hardware MFA or none)",
             "credential_report_generated_at": "when AWS generated the credential report (up to 4 h old)",
             "s3_public_access_block": "s3control:GetPublicAccessBlock configuration; null when none",
+            "security_contact": "account:GetAlternateContact(SECURITY) {AlternateContactType, EmailAddress, Name, "
+            "Title}; null when no security contact is registered (ResourceNotFoundException)",
             "trails": "[{TrailARN, Name, HomeRegion, IsMultiRegionTrail, IsOrganizationTrail, "
             "IncludeGlobalServiceEvents, LogFileValidationEnabled, IsLogging}] seen from the regions in "
             "scope; left out when CloudTrail could not be read in any region",
@@ -103,6 +105,12 @@ EVIDENCE_KINDS = (
             "policy_status": "PolicyStatus {IsPublic}; null when the bucket has no policy",
             "policy": "the bucket policy document; null when none",
             "policy_statements": _STATEMENTS,
+            "tags": "GetBucketTagging TagSet as {key: value}; {} when the bucket has no tags (NoSuchTagSet)",
+            "lifecycle": "GetBucketLifecycleConfiguration Rules [{ID, Status, Filter, Expiration, "
+            "NoncurrentVersionExpiration, Transitions, ...}]; null when none (NoSuchLifecycleConfiguration)",
+            "object_lock": "GetObjectLockConfiguration ObjectLockConfiguration {ObjectLockEnabled, Rule: "
+            "{DefaultRetention: {Mode, Days | Years}}}; null when Object Lock is off "
+            "(ObjectLockConfigurationNotFoundError)",
         },
     ),
     EvidenceKind(
@@ -224,6 +232,68 @@ EVIDENCE_KINDS = (
             "PubliclyAccessible": "bool",
             "BackupRetentionPeriod": "days (0: automated backups off)",
             "MultiAZ": "bool",
+            "AllocatedStorage": "allocated storage in GiB",
+            "MaxAllocatedStorage": "storage autoscaling upper limit in GiB; absent when autoscaling is off",
+            "TagList": "[{Key, Value}]",
+        },
+    ),
+    EvidenceKind(
+        "aws.ssm.region",
+        id_field="id",
+        description="Session Manager preferences in one region (id <account>/<region>)",
+        fields={
+            **_REGIONAL,
+            **_REGION_ITEM,
+            "session_preferences": "ssm:GetDocument(SSM-SessionManagerRunShell) inputs {s3BucketName, "
+            "s3EncryptionEnabled, cloudWatchLogGroupName, cloudWatchEncryptionEnabled, kmsKeyId, runAsEnabled, "
+            "idleSessionTimeout, ...}; null when the preferences were never saved (InvalidDocument)",
+        },
+    ),
+    EvidenceKind(
+        "aws.elbv2.load_balancer",
+        id_field="LoadBalancerArn",
+        raw="DescribeLoadBalancers LoadBalancers[]",
+        raw_members=botocore_members("elbv2", "LoadBalancer"),
+        description="An Application, Network or Gateway Load Balancer with its listeners",
+        fields={
+            **_REGIONAL,
+            "LoadBalancerArn": "the item id",
+            "LoadBalancerName": "name",
+            "Scheme": "internet-facing | internal",
+            "Type": "application | network | gateway",
+            "listeners": "DescribeListeners [{ListenerArn, Port, Protocol, SslPolicy, Certificates, DefaultActions}]",
+        },
+    ),
+    EvidenceKind(
+        "aws.logs.log_group",
+        id_field="logGroupArn",
+        raw="DescribeLogGroups logGroups[]",
+        raw_members=botocore_members("logs", "LogGroup"),
+        description="A CloudWatch Logs log group",
+        fields={
+            **_REGIONAL,
+            "logGroupArn": "log group ARN without the trailing :* (the item id)",
+            "logGroupName": "name",
+            "retentionInDays": "int; null when events never expire",
+            "kmsKeyId": "KMS key ARN; absent when not KMS-encrypted",
+            "storedBytes": "int",
+        },
+    ),
+    EvidenceKind(
+        "aws.securityhub.region",
+        id_field="id",
+        description="AWS Security Hub in one region (id <account>/<region>): hub, enabled standards, "
+        "active HIGH and CRITICAL findings",
+        fields={
+            **_REGIONAL,
+            **_REGION_ITEM,
+            "hub": "securityhub:DescribeHub {HubArn, SubscribedAt, AutoEnableControls, ControlFindingGenerator}; "
+            "null when Security Hub is not enabled in the region (InvalidAccessException)",
+            "standards": "GetEnabledStandards [{StandardsArn, StandardsSubscriptionArn, StandardsStatus}]; "
+            "[] when the hub is off",
+            "high_findings": "GetFindings (RecordState ACTIVE, SeverityLabel HIGH | CRITICAL, this account and "
+            "region) [{Id, SeverityLabel, WorkflowStatus, CreatedAt, ProductName, ComplianceStatus}]; [] when "
+            "the hub is off",
         },
     ),
 )
@@ -233,12 +303,14 @@ PERMISSIONS = (
     "organizations:ListAccounts (only with accounts_role)",
     "ec2:DescribeRegions, ec2:GetEbsEncryptionByDefault, ec2:DescribeSecurityGroups, ec2:DescribeVpcs, "
     "ec2:DescribeFlowLogs",
+    "account:GetAlternateContact",
     "iam:GenerateCredentialReport, iam:GetCredentialReport, iam:GetAccountPasswordPolicy, iam:GetAccountSummary, "
     "iam:ListVirtualMFADevices, iam:GetAccountAuthorizationDetails, iam:ListMFADevices, iam:ListAccessKeys, "
     "iam:GetAccessKeyLastUsed, iam:GetLoginProfile",
     "s3:ListAllMyBuckets, s3:GetBucketLocation, s3:GetBucketPublicAccessBlock, s3:GetEncryptionConfiguration, "
     "s3:GetBucketVersioning, s3:GetBucketLogging, s3:GetBucketPolicyStatus, s3:GetBucketPolicy, "
-    "s3:GetAccountPublicAccessBlock",
+    "s3:GetAccountPublicAccessBlock, s3:GetBucketTagging, s3:GetLifecycleConfiguration, "
+    "s3:GetBucketObjectLockConfiguration",
     "cloudtrail:DescribeTrails, cloudtrail:GetTrailStatus",
     "config:DescribeConfigurationRecorders, config:DescribeConfigurationRecorderStatus, "
     "config:DescribeDeliveryChannels",
@@ -246,5 +318,10 @@ PERMISSIONS = (
     "access-analyzer:ListAnalyzers, access-analyzer:ListFindings",
     "kms:ListKeys, kms:DescribeKey, kms:GetKeyRotationStatus",
     "rds:DescribeDBInstances",
-    "or simply the AWS-managed SecurityAudit policy, which covers all of the above",
+    "ssm:GetDocument",
+    "elasticloadbalancing:DescribeLoadBalancers, elasticloadbalancing:DescribeListeners",
+    "logs:DescribeLogGroups",
+    "securityhub:DescribeHub, securityhub:GetEnabledStandards, securityhub:GetFindings",
+    "or the AWS-managed SecurityAudit policy, after checking that your account's version of it also grants "
+    "account:GetAlternateContact and ssm:GetDocument",
 )

@@ -1,12 +1,14 @@
-"""Logging and detection services: CloudTrail, AWS Config, GuardDuty, IAM Access Analyzer."""
+"""Logging and detection services: CloudTrail, AWS Config, GuardDuty, IAM Access Analyzer, CloudWatch Logs,
+Session Manager preferences."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from connectors.base import CollectionError, EvidenceItem
 
-from .session import Account, ClientFactory, aws_exceptions, error_text, paginate, plain
+from .session import Account, ClientFactory, aws_exceptions, error_code, error_text, paginate, plain
 from .unknown import Unknowns
 
 # Facts about each trail that aws.account carries for the account-wide multi-region check.
@@ -146,3 +148,104 @@ def _active_findings(client: Any, analyzer_arn: str) -> list[dict[str, Any]]:
             client, "list_findings", "findings", analyzerArn=analyzer_arn, filter={"status": {"eq": ["ACTIVE"]}}
         )
     ]
+
+
+# Session Manager keeps a region's preferences (logging, encryption, run-as) in this Session document.
+SESSION_PREFERENCES_DOCUMENT = "SSM-SessionManagerRunShell"
+
+
+def collect_session_manager(
+    factory: ClientFactory, account: Account, region: str
+) -> list[EvidenceItem | CollectionError]:
+    """The region's Session Manager preferences (the document's ``inputs``); null when never saved."""
+    ssm = factory.client(account, "ssm", region)
+    scope = regional_id(account, region)
+    preferences: dict[str, Any] | None
+    try:
+        document = ssm.get_document(Name=SESSION_PREFERENCES_DOCUMENT, DocumentFormat="JSON")
+    except aws_exceptions() as exc:
+        if error_code(exc) != "InvalidDocument":  # the answer when the preferences were never saved
+            raise
+        preferences = None
+    else:
+        try:
+            content = json.loads(document.get("Content") or "{}")
+        except ValueError:
+            return [CollectionError("aws.ssm.region", f"{scope}: GetDocument {SESSION_PREFERENCES_DOCUMENT}: not JSON")]
+        preferences = dict(content.get("inputs") or {})
+    data = {"id": scope, "account_id": account.account_id, "region": region, "session_preferences": preferences}
+    return [EvidenceItem("aws.ssm.region", scope, data)]
+
+
+def collect_log_groups(factory: ClientFactory, account: Account, region: str) -> list[EvidenceItem | CollectionError]:
+    logs = factory.client(account, "logs", region)
+    items: list[EvidenceItem | CollectionError] = []
+    for group in paginate(logs, "describe_log_groups", "logGroups"):
+        data = plain(group)
+        # DescribeLogGroups leaves retentionInDays out for a group whose events never expire.
+        data.setdefault("retentionInDays", None)
+        arn = group.get("logGroupArn") or str(group.get("arn", "")).removesuffix(":*")
+        data.update(account_id=account.account_id, region=region, logGroupArn=arn)
+        items.append(EvidenceItem("aws.logs.log_group", arn, data))
+    return items
+
+
+def _hub(client: Any) -> dict[str, Any] | None:
+    try:
+        hub = client.describe_hub()
+    except aws_exceptions() as exc:
+        if error_code(exc) != "InvalidAccessException":  # "not subscribed": Security Hub is off here
+            raise
+        return None
+    return {k: plain(hub.get(k)) for k in ("HubArn", "SubscribedAt", "AutoEnableControls", "ControlFindingGenerator")}
+
+
+def _standards(client: Any) -> list[dict[str, Any]]:
+    return [
+        {k: s.get(k) for k in ("StandardsArn", "StandardsSubscriptionArn", "StandardsStatus")}
+        for s in paginate(client, "get_enabled_standards", "StandardsSubscriptions")
+    ]
+
+
+def _high_findings(client: Any, account: Account, region: str) -> list[dict[str, Any]]:
+    def eq(*values: str) -> list[dict[str, str]]:
+        return [{"Value": v, "Comparison": "EQUALS"} for v in values]
+
+    # Account and region filters keep an aggregation region (or a delegated administrator) from
+    # reporting other accounts' or regions' findings as this region's.
+    filters = {
+        "RecordState": eq("ACTIVE"),
+        "SeverityLabel": eq("HIGH", "CRITICAL"),
+        "AwsAccountId": eq(account.account_id),
+        "Region": eq(region),
+    }
+    # Each finding keeps what triage and resolution are judged on, nothing about the affected resources.
+    return [
+        {
+            "Id": f.get("Id"),
+            "SeverityLabel": (f.get("Severity") or {}).get("Label"),
+            "WorkflowStatus": (f.get("Workflow") or {}).get("Status"),
+            "CreatedAt": f.get("CreatedAt"),
+            "ProductName": f.get("ProductName"),
+            "ComplianceStatus": (f.get("Compliance") or {}).get("Status"),
+        }
+        for f in paginate(client, "get_findings", "Findings", Filters=filters)
+    ]
+
+
+def collect_security_hub(factory: ClientFactory, account: Account, region: str) -> list[EvidenceItem | CollectionError]:
+    """Security Hub in one region: the hub (null when not enabled), enabled standards, active HIGH and
+    CRITICAL findings of this account and region."""
+    client = factory.client(account, "securityhub", region)
+    scope = regional_id(account, region)
+    unknowns = Unknowns("aws.securityhub.region")
+    hub = _hub(client)
+    data: dict[str, Any] = {"id": scope, "account_id": account.account_id, "region": region, "hub": hub}
+    if hub is None:
+        data.update(standards=[], high_findings=[])
+    else:
+        unknowns.read(data, "standards", lambda: _standards(client), scope=scope, call="GetEnabledStandards")
+        unknowns.read(
+            data, "high_findings", lambda: _high_findings(client, account, region), scope=scope, call="GetFindings"
+        )
+    return [*unknowns.errors(), EvidenceItem("aws.securityhub.region", scope, data)]

@@ -23,6 +23,8 @@ _ABSENT = {
     "get_bucket_encryption": "ServerSideEncryptionConfigurationNotFoundError",
     "get_bucket_policy_status": "NoSuchBucketPolicy",
     "get_bucket_policy": "NoSuchBucketPolicy",
+    "get_bucket_lifecycle_configuration": "NoSuchLifecycleConfiguration",
+    "get_object_lock_configuration": "ObjectLockConfigurationNotFoundError",
 }
 
 
@@ -91,6 +93,19 @@ def _bucket_item(
             "GetBucketPolicyStatus",
             lambda: plain(_optional(s3, "get_bucket_policy_status", "PolicyStatus", name)),
         ),
+        # Per bucket, like the calls above: lifecycle rules and Object Lock have no account- or region-wide
+        # call, and the bucket's tags come with them rather than from a second API (Resource Groups Tagging).
+        ("tags", "GetBucketTagging", lambda: _tags(s3, name)),
+        (
+            "lifecycle",
+            "GetBucketLifecycleConfiguration",
+            lambda: plain(_optional(s3, "get_bucket_lifecycle_configuration", "Rules", name)),
+        ),
+        (
+            "object_lock",
+            "GetObjectLockConfiguration",
+            lambda: plain(_optional(s3, "get_object_lock_configuration", "ObjectLockConfiguration", name)),
+        ),
     )
     for field, call, read in details:
         unknowns.read(data, field, read, scope=scope, call=call, subject=subject)
@@ -100,6 +115,17 @@ def _bucket_item(
     except failures as exc:
         unknowns.add(scope, "GetBucketPolicy", POLICY_FIELDS, subject, exc)
     return EvidenceItem("aws.s3.bucket", data["arn"], data)
+
+
+def _tags(s3: Any, name: str) -> dict[str, str]:
+    """The bucket's tags as a map; NoSuchTagSet is S3's answer for a bucket without tags."""
+    try:
+        tag_set = s3.get_bucket_tagging(Bucket=name).get("TagSet") or []
+    except aws_exceptions() as exc:
+        if error_code(exc) != "NoSuchTagSet":
+            raise
+        return {}
+    return {t["Key"]: t["Value"] for t in tag_set}
 
 
 def _versioning(s3: Any, name: str) -> dict[str, Any]:

@@ -22,6 +22,18 @@ API_NETWORK = "2023-09-01"
 API_SECURITY_PRICINGS = "2024-01-01"
 API_AUTHORIZATION = "2022-04-01"
 API_DIAGNOSTIC_SETTINGS = "2021-05-01-preview"
+API_POLICY_ASSIGNMENTS = "2023-04-01"
+# The newest version; its contacts carry notificationsSources[] (sourceType Alert + minimalSeverity) in
+# place of 2020-01-01-preview's alertNotifications {state, minimalSeverity}.
+API_SECURITY_CONTACTS = "2023-12-01-preview"
+API_SECURE_SCORES = "2020-01-01"
+API_SECURITY_ALERTS = "2022-01-01"
+API_WEB = "2023-12-01"
+# Defender for Cloud's score of its default initiative (the Microsoft cloud security benchmark).
+ASC_SCORE = "ascScore"
+# What an alert verdict needs. The rest of an alert (entities, command lines, user and host names,
+# remediation text) is personal or sensitive data that evidence has no use for and must not keep.
+ALERT_FIELDS = ("alertDisplayName", "severity", "status", "timeGeneratedUtc")
 
 Record = EvidenceItem | CollectionError
 # A file-only account has no blob service: ARM answers 409 FeatureNotSupportedForAccount (400 or 404
@@ -90,6 +102,7 @@ def collect_subscription(arm: Api, sub: dict[str, Any]) -> list[Record]:
         (kinds.STORAGE_ACCOUNT, "storage accounts", "Microsoft.Storage/storageAccounts", API_STORAGE),
         (kinds.KEY_VAULT, "key vaults", "Microsoft.KeyVault/vaults", API_KEYVAULT),
         (kinds.NSG, "network security groups", "Microsoft.Network/networkSecurityGroups", API_NETWORK),
+        (kinds.WEB_SITE, "web apps", "Microsoft.Web/sites", API_WEB),
     ):
         resources = read(kind, what, partial(_list, arm, f"{scope}/providers/{path}", api_version))
         if resources is None:
@@ -107,6 +120,15 @@ def collect_subscription(arm: Api, sub: dict[str, Any]) -> list[Record]:
                 )
             elif kind == kinds.NSG:
                 data["inbound_allow_rules"] = inbound_allow_rules(resource.get("properties", {}).get("securityRules"))
+            elif kind == kinds.WEB_SITE:
+                # The list's siteConfig leaves minTlsVersion and ftpsState null, and ARM has no call that
+                # returns the configuration of every app at once: one config/web GET per app.
+                data["site_config"] = read(
+                    kind,
+                    f"configuration of web app {resource['name']}",
+                    partial(arm.get, f"{resource['id']}/config/web", {"api-version": API_WEB}),
+                    ("site_config",),
+                )
             records.append(EvidenceItem(kind, resource["id"], data))
     return records
 
@@ -133,8 +155,35 @@ def _blob_service(arm: Api, account: dict[str, Any], read: Callable[..., Any]) -
     return read(kinds.STORAGE_ACCOUNT, f"blob service of {account['name']}", fetch, ("blob_service",))
 
 
+class MissingFact(AzureApiError):
+    """An answer that lacks the fact it was asked for: as unknown as a call that failed."""
+
+    def __init__(self, message: str) -> None:
+        Exception.__init__(self, message)
+        self.status = None
+        self.code = "MissingFact"
+
+
+def _alert(alert: dict[str, Any]) -> dict[str, Any]:
+    props = alert.get("properties") or {}
+    return {"id": alert.get("id"), "name": alert.get("name"), **{k: props.get(k) for k in ALERT_FIELDS}}
+
+
+def _alerts(arm: Api, scope: str) -> list[dict[str, Any]]:
+    return [_alert(a) for a in _list(arm, f"{scope}/providers/Microsoft.Security/alerts", API_SECURITY_ALERTS)]
+
+
+def _secure_score(arm: Api, scope: str) -> dict[str, Any]:
+    scores = _list(arm, f"{scope}/providers/Microsoft.Security/secureScores", API_SECURE_SCORES)
+    found = next((s for s in scores if str(s.get("name", "")).lower() == ASC_SCORE.lower()), None)
+    if found is None:
+        # Not a score of zero: Defender for Cloud has not scored this subscription, so nothing is known.
+        raise MissingFact(f"the answer has no {ASC_SCORE} entry (Defender for Cloud does not score it)")
+    return found
+
+
 def _subscription_item(arm: Api, sub: dict[str, Any], scope: str, read: Callable[..., Any]) -> list[Record]:
-    # Three independent joins, each reported against its own field only: a subscription whose Defender
+    # Independent joins, each reported against its own field only: a subscription whose Defender
     # pricings cannot be read still has its owners and its activity-log export judged, and so on.
     kind = kinds.SUBSCRIPTION
     sub_id = str(sub["subscriptionId"])
@@ -156,6 +205,28 @@ def _subscription_item(arm: Api, sub: dict[str, Any], scope: str, read: Callable
         ("role_assignments",),
     )
     diagnostics = read(kind, "diagnostic settings", lambda: _diagnostics(arm, scope), ("diagnostic_settings",))
+    security = f"{scope}/providers/Microsoft.Security"
+    policy_assignments = read(
+        kind,
+        "policy assignments",
+        # atScope(): the assignments at the subscription and the management groups above it, not those
+        # of resource groups or resources inside (which do not govern the subscription as a whole).
+        lambda: _list(
+            arm,
+            f"{scope}/providers/Microsoft.Authorization/policyAssignments",
+            API_POLICY_ASSIGNMENTS,
+            **{"$filter": "atScope()"},
+        ),
+        ("policy_assignments",),
+    )
+    contacts = read(
+        kind,
+        "security contacts",
+        lambda: _list(arm, f"{security}/securityContacts", API_SECURITY_CONTACTS),
+        ("security_contacts",),
+    )
+    secure_score = read(kind, "secure score", lambda: _secure_score(arm, scope), ("secure_score",))
+    alerts = read(kind, "security alerts", lambda: _alerts(arm, scope), ("security_alerts",))
     out: list[Record] = []
     joined = None
     if assignments is None:
@@ -176,6 +247,10 @@ def _subscription_item(arm: Api, sub: dict[str, Any], scope: str, read: Callable
         "defender_plans": plans,
         "role_assignments": joined,
         "diagnostic_settings": diagnostics,
+        "policy_assignments": policy_assignments,
+        "security_contacts": contacts,
+        "secure_score": secure_score,
+        "security_alerts": alerts,
     }
     out.insert(0, EvidenceItem(kind, scope, data))
     for assignment in joined or []:

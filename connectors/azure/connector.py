@@ -33,7 +33,8 @@ class AzureConnector(Connector[AzureSettings]):
     evidence_kinds: ClassVar[tuple[EvidenceKind, ...]] = kinds.EVIDENCE_KINDS
     permissions = (
         "Azure RBAC: Reader on every collected subscription (or a management group above them)",
-        "Azure RBAC: Security Reader on every collected subscription (Defender for Cloud pricings)",
+        "Azure RBAC: Security Reader on every collected subscription (Defender for Cloud pricings, security "
+        "contacts, secure scores and alerts)",
         "Microsoft Graph application permission User.Read.All (users)",
         "Microsoft Graph application permission AuditLog.Read.All (MFA registration details, sign-in activity)",
         "Microsoft Graph application permission Policy.Read.All (security defaults, Conditional Access)",

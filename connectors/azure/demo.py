@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -16,6 +17,19 @@ TENANT = "3f2a9c1e-5b7d-4e60-9a11-d3e0c0ffee01"
 PROD = "6d1e0b7a-2c4f-4a8e-b5d2-0c9f1e2a3b4c"
 DEV = "9a8b7c6d-5e4f-4321-8abc-def012345678"
 OWNER = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635"
+MCSB = "1f3afdf9-d0c9-4c3d-847f-89da613e70a8"
+TERMS_OF_USE = "c0ffee00-7e2a-4d1b-9a3c-5a1e0ac2b0a1"
+
+
+@dataclass(frozen=True)
+class Posture:
+    """The Defender for Cloud and governance facts of one demo subscription."""
+
+    tags: dict[str, str]
+    cspm: bool
+    baseline_enforced: bool
+    score: float
+    alerts: tuple[tuple[str, str, str, int], ...]  # (display name, severity, status, age in days)
 
 
 def _iso(moment: datetime) -> str:
@@ -26,7 +40,64 @@ def _rid(sub: str, rg: str, provider: str, name: str) -> str:
     return f"/subscriptions/{sub}/resourceGroups/{rg}/providers/{provider}/{name}"
 
 
-def _subscription(sub: str, name: str, tiers: dict[str, str], owners: int, exported: bool) -> EvidenceItem:
+def _posture(scope: str, posture: Posture, now: datetime) -> dict[str, Any]:
+    security = f"{scope}/providers/Microsoft.Security"
+    percentage = round(posture.score, 4)
+    return {
+        "tags": posture.tags,
+        "policy_assignments": [
+            {
+                "id": f"{scope}/providers/Microsoft.Authorization/policyAssignments/SecurityCenterBuiltIn",
+                "name": "SecurityCenterBuiltIn",
+                "type": "Microsoft.Authorization/policyAssignments",
+                "properties": {
+                    "displayName": "ASC Default (subscription: " + scope.rsplit("/", 1)[-1] + ")",
+                    "policyDefinitionId": f"/providers/Microsoft.Authorization/policySetDefinitions/{MCSB}",
+                    "scope": scope,
+                    "enforcementMode": "Default" if posture.baseline_enforced else "DoNotEnforce",
+                },
+            }
+        ],
+        "security_contacts": [
+            {
+                "id": f"{security}/securityContacts/default",
+                "name": "default",
+                "type": "Microsoft.Security/securityContacts",
+                "properties": {
+                    "emails": "secops@example.eu",
+                    "isEnabled": True,
+                    "notificationsByRole": {"state": "On", "roles": ["Owner"]},
+                    "notificationsSources": [{"sourceType": "Alert", "minimalSeverity": "Medium"}],
+                },
+            }
+        ],
+        "secure_score": {
+            "id": f"{security}/secureScores/ascScore",
+            "name": "ascScore",
+            "type": "Microsoft.Security/secureScores",
+            "properties": {
+                "displayName": "ASC Default",
+                "score": {"max": 58, "current": round(58 * percentage, 2), "percentage": percentage},
+                "weight": 12,
+            },
+        },
+        "security_alerts": [
+            {
+                "id": f"{security}/locations/westeurope/alerts/{scope[-4:]}-{n:04d}",
+                "name": f"{scope[-4:]}-{n:04d}",
+                "alertDisplayName": display,
+                "severity": severity,
+                "status": status,
+                "timeGeneratedUtc": _iso(now - timedelta(days=age)),
+            }
+            for n, (display, severity, status, age) in enumerate(posture.alerts)
+        ],
+    }
+
+
+def _subscription(
+    sub: str, name: str, tiers: dict[str, str], owners: int, exported: bool, posture: Posture, now: datetime
+) -> EvidenceItem:
     scope = f"/subscriptions/{sub}"
     assignments = [
         {
@@ -75,15 +146,18 @@ def _subscription(sub: str, name: str, tiers: dict[str, str], owners: int, expor
                     "name": plan,
                     "properties": {"pricingTier": tier},
                 }
-                for plan, tier in tiers.items()
+                for plan, tier in {**tiers, **({"CloudPosture": "Standard"} if posture.cspm else {})}.items()
             ],
             "role_assignments": assignments,
             "diagnostic_settings": diagnostics,
+            **_posture(scope, posture, now),
         },
     )
 
 
-def _storage(sub: str, name: str, *, secure: bool, soft_delete: bool) -> EvidenceItem:
+def _storage(
+    sub: str, name: str, *, secure: bool, soft_delete: bool, tags: dict[str, str], sku: str = "Standard_ZRS"
+) -> EvidenceItem:
     rid = _rid(sub, "rg-data", "Microsoft.Storage/storageAccounts", name)
     props: dict[str, Any] = {
         "supportsHttpsTrafficOnly": secure,
@@ -99,8 +173,8 @@ def _storage(sub: str, name: str, *, secure: bool, soft_delete: bool) -> Evidenc
         "type": "Microsoft.Storage/storageAccounts",
         "location": "westeurope",
         "kind": "StorageV2",
-        "sku": {"name": "Standard_ZRS", "tier": "Standard"},
-        "tags": {},
+        "sku": {"name": sku, "tier": "Standard"},
+        "tags": tags,
         "properties": props,
         "subscription_id": sub,
         "resource_group": "rg-data",
@@ -109,7 +183,7 @@ def _storage(sub: str, name: str, *, secure: bool, soft_delete: bool) -> Evidenc
     return EvidenceItem(kinds.STORAGE_ACCOUNT, rid, data)
 
 
-def _vault(sub: str, name: str, *, protected: bool) -> EvidenceItem:
+def _vault(sub: str, name: str, *, protected: bool, tags: dict[str, str]) -> EvidenceItem:
     rid = _rid(sub, "rg-security", "Microsoft.KeyVault/vaults", name)
     props: dict[str, Any] = {"tenantId": TENANT, "enableSoftDelete": True, "enableRbacAuthorization": True}
     if protected:
@@ -120,7 +194,7 @@ def _vault(sub: str, name: str, *, protected: bool) -> EvidenceItem:
         "name": name,
         "type": "Microsoft.KeyVault/vaults",
         "location": "westeurope",
-        "tags": {},
+        "tags": tags,
         "properties": props,
         "subscription_id": sub,
         "resource_group": "rg-security",
@@ -157,6 +231,45 @@ def _nsg(sub: str, name: str, source: str, port: str) -> EvidenceItem:
     return EvidenceItem(kinds.NSG, rid, data)
 
 
+def _site(sub: str, name: str, *, min_tls: str, ftps: str) -> EvidenceItem:
+    rid = _rid(sub, "rg-web", "Microsoft.Web/sites", name)
+    data = {
+        "id": rid,
+        "name": name,
+        "type": "Microsoft.Web/sites",
+        "kind": "app,linux",
+        "location": "westeurope",
+        "tags": {},
+        "properties": {"state": "Running", "defaultHostName": f"{name}.azurewebsites.net", "httpsOnly": True},
+        "subscription_id": sub,
+        "resource_group": "rg-web",
+        "site_config": {
+            "id": f"{rid}/config/web",
+            "name": name,
+            "type": "Microsoft.Web/sites/config",
+            "properties": {"minTlsVersion": min_tls, "scmMinTlsVersion": "1.2", "ftpsState": ftps},
+        },
+    }
+    return EvidenceItem(kinds.WEB_SITE, rid, data)
+
+
+def _ca_policy(name: str, apps: list[str], controls: list[str], terms: list[str]) -> dict[str, Any]:
+    return {
+        "displayName": name,
+        "state": "enabled",
+        "conditions": {
+            "users": {"includeUsers": ["All"], "excludeUsers": []},
+            "applications": {"includeApplications": apps, "excludeApplications": []},
+        },
+        "grantControls": {
+            "operator": "OR",
+            "builtInControls": controls,
+            "termsOfUse": terms,
+            "authenticationStrength": None,
+        },
+    }
+
+
 def _user(
     upn: str, now: datetime, *, guest: bool = False, mfa: bool = True, admin: bool = False, idle_days: int = 2
 ) -> EvidenceItem:
@@ -188,6 +301,18 @@ def simulated_estate(now: datetime) -> Iterator[EvidenceItem | CollectionError]:
         {"VirtualMachines": "Standard", "StorageAccounts": "Standard", "SqlServers": "Standard"},
         owners=2,
         exported=True,
+        posture=Posture(
+            tags={"environment": "production", "cost-center": "payments"},
+            cspm=True,
+            baseline_enforced=True,
+            score=0.8147,
+            alerts=(
+                ("Suspicious PowerShell command line", "High", "Active", 1),
+                ("Anomalous key vault access", "High", "Resolved", 40),
+                ("Unusual storage access from a new IP", "Medium", "Dismissed", 12),
+            ),
+        ),
+        now=now,
     )
     yield _subscription(
         DEV,
@@ -195,11 +320,36 @@ def simulated_estate(now: datetime) -> Iterator[EvidenceItem | CollectionError]:
         {"VirtualMachines": "Free", "StorageAccounts": "Standard", "SqlServers": "Free"},
         owners=5,
         exported=False,
+        # Tagged with a key of its own ("env"), scanned but never enforced, and an alert nobody picked up.
+        posture=Posture(
+            tags={"env": "dev"},
+            cspm=False,
+            baseline_enforced=False,
+            score=0.5862,
+            alerts=(("Communication with a known malicious IP", "High", "Active", 12),),
+        ),
+        now=now,
     )
-    yield _storage(PROD, "stprodinvoices", secure=True, soft_delete=True)
-    yield _storage(DEV, "stdevscratch", secure=False, soft_delete=False)
-    yield _vault(PROD, "kv-prod-payments", protected=True)
-    yield _vault(DEV, "kv-dev-shared", protected=False)
+    yield _storage(
+        PROD,
+        "stprodinvoices",
+        secure=True,
+        soft_delete=True,
+        tags={"data-classification": "confidential", "tier": "critical"},
+        sku="Standard_RAGZRS",
+    )
+    yield _storage(
+        PROD,
+        "stprodsessions",
+        secure=True,
+        soft_delete=True,
+        tags={"data-classification": "internal", "tier": "critical"},
+    )
+    yield _storage(DEV, "stdevscratch", secure=False, soft_delete=False, tags={})
+    yield _vault(PROD, "kv-prod-payments", protected=True, tags={"data-classification": "restricted"})
+    yield _vault(DEV, "kv-dev-shared", protected=False, tags={})
+    yield _site(PROD, "app-prod-shop", min_tls="1.2", ftps="Disabled")
+    yield _site(DEV, "app-dev-preview", min_tls="1.0", ftps="AllAllowed")
     yield _nsg(PROD, "nsg-prod-web", "VirtualNetwork", "22")
     yield _nsg(DEV, "nsg-dev-jumpbox", "Internet", "3389")
     yield CollectionError(
@@ -214,12 +364,14 @@ def simulated_estate(now: datetime) -> Iterator[EvidenceItem | CollectionError]:
             "tenant_id": TENANT,
             "security_defaults": {"isEnabled": False},
             "conditional_access_policies": [
-                {
-                    "displayName": "Require MFA for all users",
-                    "state": "enabled",
-                    "conditions": {"users": {"includeUsers": ["All"], "excludeUsers": []}},
-                    "grantControls": {"operator": "OR", "builtInControls": ["mfa"], "authenticationStrength": None},
-                }
+                _ca_policy("Require MFA for all users", ["All"], ["mfa"], []),
+                _ca_policy(
+                    "Require a compliant or hybrid-joined device",
+                    ["All"],
+                    ["compliantDevice", "domainJoinedDevice"],
+                    [],
+                ),
+                _ca_policy("Accept the acceptable-use policy", ["All"], [], [TERMS_OF_USE]),
             ],
         },
     )

@@ -8,12 +8,13 @@ SUBSCRIPTION = "azure.subscription"
 STORAGE_ACCOUNT = "azure.storage.account"
 KEY_VAULT = "azure.keyvault.vault"
 NSG = "azure.network.nsg"
+WEB_SITE = "azure.web.site"
 ROLE_ASSIGNMENT = "azure.authorization.role_assignment"
 TENANT = "azure.entra.tenant"
 USER = "azure.entra.user"
 
 # Kinds collected per subscription: a subscription that cannot be read fails all of them.
-SUBSCRIPTION_KINDS = (SUBSCRIPTION, STORAGE_ACCOUNT, KEY_VAULT, NSG, ROLE_ASSIGNMENT)
+SUBSCRIPTION_KINDS = (SUBSCRIPTION, STORAGE_ACCOUNT, KEY_VAULT, NSG, ROLE_ASSIGNMENT, WEB_SITE)
 
 _ARM_RESOURCE = {
     "id": "ARM resource id (the item id)",
@@ -32,13 +33,15 @@ EVIDENCE_KINDS: tuple[EvidenceKind, ...] = (
         id_field="id",
         raw="the ARM subscription object",
         description="An Azure subscription (ARM GET /subscriptions) with its Defender plans, "
-        "subscription-scope role assignments and activity-log diagnostic settings joined.",
+        "subscription-scope role assignments, activity-log diagnostic settings, policy assignments and "
+        "Defender for Cloud security contacts, secure score and alerts joined.",
         fields={
             "id": "subscription resource id, /subscriptions/<subscriptionId> (the item id)",
             "subscriptionId": "subscription GUID",
             "displayName": "subscription name",
             "state": "Enabled, Disabled, Warned, PastDue or Deleted",
             "tenantId": "home tenant of the subscription",
+            "tags": "the subscription's tags (absent when it has none)",
             "defender_plans": "Microsoft.Security/pricings: list of {name, properties.pricingTier "
             "(Free|Standard), properties.subPlan...}; null when it could not be read",
             "role_assignments": "Microsoft.Authorization/roleAssignments at or above the subscription "
@@ -49,6 +52,20 @@ EVIDENCE_KINDS: tuple[EvidenceKind, ...] = (
             "export): raw list with properties.logs[].enabled and the destinations "
             "(workspaceId, storageAccountId, eventHubAuthorizationRuleId, marketplacePartnerId); "
             "null when it could not be read",
+            "policy_assignments": "Microsoft.Authorization/policyAssignments at the subscription and the "
+            "management groups above it ($filter=atScope()), raw: properties.policyDefinitionId, "
+            "properties.enforcementMode (Default|DoNotEnforce), properties.scope, properties.displayName; "
+            "null when it could not be read",
+            "security_contacts": "Microsoft.Security/securityContacts (api-version 2023-12-01-preview), raw: "
+            "properties.emails (';'-separated), properties.isEnabled, properties.notificationsByRole "
+            "{state, roles}, properties.notificationsSources[] ({sourceType: Alert, minimalSeverity} / "
+            "{sourceType: AttackPath, minimalRiskLevel}); null when it could not be read",
+            "secure_score": "the ascScore entry of Microsoft.Security/secureScores, raw: "
+            "properties.score {current, max, percentage (0-1)}; null when it could not be read or the "
+            "answer had no ascScore entry",
+            "security_alerts": "Microsoft.Security/alerts, each reduced to {id, name, alertDisplayName, "
+            "severity (Informational|Low|Medium|High), status (Active|InProgress|Resolved|Dismissed), "
+            "timeGeneratedUtc}; null when it could not be read",
         },
     ),
     EvidenceKind(
@@ -100,6 +117,23 @@ EVIDENCE_KINDS: tuple[EvidenceKind, ...] = (
         },
     ),
     EvidenceKind(
+        WEB_SITE,
+        id_field="id",
+        raw="the ARM web app resource",
+        description="An App Service web or function app (Microsoft.Web/sites) with its site configuration "
+        "(config/web) joined.",
+        fields={
+            **_ARM_RESOURCE,
+            "kind": "app, app,linux, functionapp, ...",
+            "properties.httpsOnly": "HTTP requests are redirected to HTTPS",
+            "properties.state": "Running or Stopped",
+            "properties.defaultHostName": "the app's *.azurewebsites.net host name",
+            "site_config": "GET {site}/config/web, raw: properties.minTlsVersion (1.0|1.1|1.2|1.3), "
+            "properties.ftpsState (AllAllowed|FtpsOnly|Disabled), properties.scmMinTlsVersion, "
+            "properties.http20Enabled; null when it could not be read",
+        },
+    ),
+    EvidenceKind(
         ROLE_ASSIGNMENT,
         id_field="id",
         raw="the ARM role assignment",
@@ -124,7 +158,8 @@ EVIDENCE_KINDS: tuple[EvidenceKind, ...] = (
             "security_defaults": "GET /policies/identitySecurityDefaultsEnforcementPolicy (isEnabled...); "
             "null when unreadable",
             "conditional_access_policies": "GET /identity/conditionalAccess/policies, raw list "
-            "(state, conditions.users.includeUsers, grantControls.builtInControls, "
+            "(state, conditions.users.includeUsers, conditions.applications.includeApplications, "
+            "grantControls.operator, grantControls.builtInControls, grantControls.termsOfUse, "
             "grantControls.authenticationStrength); null when unreadable",
         },
     ),

@@ -15,16 +15,26 @@ from typing import Any
 
 from connectors.base import CollectContext, CollectionError, EvidenceItem
 
+from .compute import COMPUTE_PROJECT, HTTPS_PROXY, NETWORK, https_proxies, networks, project_metadata
 from .gaps import Gaps
 from .hierarchy import Node, ResourceManager
-from .kinds import EVIDENCE_KINDS
-from .services import SERVICE_READERS, Env, Records
+from .kinds import COLLECTOR_WRITE_PERMISSIONS, EVIDENCE_KINDS
+from .services import SERVICE_READERS, Env, Records, scope
 from .settings import GcpSettings
 from .transport import ApiError, Calls, RestSession, load_credentials
 
 ORGANIZATION, FOLDER, PROJECT = "gcp.organization", "gcp.folder", "gcp.project"
+COLLECTOR = "gcp.collector"
+READERS = (
+    *SERVICE_READERS,
+    ((COMPUTE_PROJECT,), "compute.googleapis.com", project_metadata),
+    ((NETWORK,), "compute.googleapis.com", networks),
+    ((HTTPS_PROXY,), "compute.googleapis.com", https_proxies),
+)
 # An unread getIamPolicy leaves only this field unknown: checks that do not read it keep their status.
 POLICY_FIELDS = ("iam_policy",)
+# Known only while every folder up the chain could be read.
+CHAIN_FIELDS = ("ancestors", "ancestor_folders")
 PROJECT_KINDS = tuple(k.name for k in EVIDENCE_KINDS if k.name not in (ORGANIZATION, FOLDER))
 
 
@@ -36,6 +46,8 @@ class Collection:
         timeout = (settings.connect_timeout_seconds, settings.read_timeout_seconds)
         self.calls = Calls(settings.retry.policy(), timeout, context, sleep)
         credentials, broad = load_credentials(self.calls)
+        # Whom gcp.collector describes; user credentials (gcloud ADC login) carry no e-mail here.
+        self.identity: str | None = getattr(credentials, "service_account_email", None)
         pool = 2 * self.workers  # project threads and detail threads share the REST session
         self.session = RestSession(credentials, broad, self.calls, settings.api_endpoint, pool)
         self.rm = ResourceManager(credentials, self.calls, settings.api_endpoint, pool)
@@ -149,55 +161,90 @@ class Collection:
         item_id = f"projects/{project_id}"
         self.rm.attach_policy(project)
         env = Env(self.session, self.gaps, self.each)
-        disabled: list[dict[str, Any]] = []
-        for kinds, service, reader in SERVICE_READERS:
+        disabled: dict[str, dict[str, Any]] = {}  # by the reader's service name
+        for kinds, service, reader in READERS:
+            if service in disabled:  # one SERVICE_DISABLED answer speaks for every API of that service
+                disabled[service]["evidence_kinds"].extend(kinds)
+                continue
             try:
                 records.extend(reader(env, data))
             except ApiError as exc:
                 if exc.service_disabled:
-                    disabled.append(
-                        {
-                            "service": exc.service or service,
-                            "evidence_kinds": list(kinds),
-                            "reason": exc.reason,
-                            "message": exc.message,
-                        }
-                    )
+                    disabled[service] = {
+                        "service": exc.service or service,
+                        "evidence_kinds": list(kinds),
+                        "reason": exc.reason,
+                        "message": exc.message,
+                    }
                 else:
                     records.extend(CollectionError(k, f"{item_id}: {service}: {exc}") for k in kinds)
+        records.append(self._collector(project, data))
         data.update(
             resource_name=item_id,
             project_id=project_id,
             project_number=project.name.split("/", 1)[1],
             iam_policy=project.policy,
-            disabled_services=disabled,
+            disabled_services=list(disabled.values()),
         )
         data.setdefault("labels", {})
         item = EvidenceItem(PROJECT, item_id, data)
         if project.policy_error:
             self.gaps.unknown(item, POLICY_FIELDS, project.policy_error)
         self._ancestry(project, item)
+        self._essential_contacts(project_id, item)
         records.append(item)
         return records
 
+    def _collector(self, project: Node, data: dict[str, Any]) -> EvidenceItem | CollectionError:
+        """What the collector's own identity could change in the project (A.8.34: audit tools read only).
+        testIamPermissions answers for one resource only: there is no aggregate form."""
+        item_id = f"projects/{data['projectId']}"
+        try:
+            granted = self.rm.granted_permissions(project.name, list(COLLECTOR_WRITE_PERMISSIONS))
+        except ApiError as exc:
+            return CollectionError(COLLECTOR, f"{item_id}: testIamPermissions: {exc}")
+        facts = {
+            "resource_name": item_id,
+            "identity": self.identity,
+            "tested_permissions": list(COLLECTOR_WRITE_PERMISSIONS),
+            "granted_permissions": sorted(granted),
+            **scope(data),
+        }
+        return EvidenceItem(COLLECTOR, item_id, facts)
+
+    def _essential_contacts(self, project_id: str, item: EvidenceItem) -> None:
+        """Contacts Google notifies about the project, its own and inherited from folders and organization.
+        Per project because no organization-wide list gives each project's effective contacts; compute
+        resolves the inheritance in one paged call (ALL: contacts of every category)."""
+        path = f"/v1/projects/{project_id}/contacts:compute"
+        query = {"notificationCategories": "ALL", "pageSize": 100}
+        try:
+            item.data["essential_contacts"] = list(self.session.pages("essentialcontacts", path, "contacts", query))
+        except ApiError as exc:
+            self.gaps.unknown(item, ("essential_contacts",), f"contacts.compute: {exc}")
+
     def _ancestry(self, project: Node, item: EvidenceItem) -> None:
-        """``ancestors`` (nearest first) and ``inherited_audit_configs`` (their audit configs).
+        """``ancestors`` (nearest first), ``ancestor_folders`` (the folders among them with their display
+        names) and ``inherited_audit_configs`` (their audit configs).
 
         An unreadable ancestor policy leaves inherited_audit_configs unknown, with a gcp.project error
         scoped to that field: its configs might be the ones that turn logging on, yet the project's
         own IAM policy is known, so the binding checks keep their status. When the ancestor itself
-        could not be read, the chain above it is unknown and ``ancestors`` is unknown too.
+        could not be read, the chain above it is unknown: so are ``ancestors`` and ``ancestor_folders``.
         """
         names: list[str] = []
+        folders: list[dict[str, Any]] = []
         inherited: list[dict[str, Any]] = []
         parent = project.parent
         while parent and parent not in names:
             names.append(parent)
             node = self.ancestors.get(parent)
+            if node is not None and parent.startswith("folders/") and node.parent is not None:
+                folders.append({"name": parent, "displayName": node.data.get("displayName")})
             if node is None or node.policy is None:
                 reason = f"audit configs of ancestor {parent}: {node.policy_error if node else 'not reachable'}"
                 chain_cut = parent.startswith("folders/") and (node is None or node.parent is None)
-                fields = ("inherited_audit_configs", "ancestors") if chain_cut else ("inherited_audit_configs",)
+                fields = ("inherited_audit_configs", *CHAIN_FIELDS) if chain_cut else ("inherited_audit_configs",)
                 for name in fields:
                     if name not in item.unknown:  # the nearest unreadable ancestor explains it
                         item.mark_unknown(name, reason)
@@ -205,7 +252,11 @@ class Collection:
             else:
                 inherited.extend({"source": parent, **config} for config in node.policy.get("auditConfigs", []))
             parent = node.parent if node else None
-        for name, value in (("ancestors", names), ("inherited_audit_configs", inherited)):
+        for name, value in (
+            ("ancestors", names),
+            ("ancestor_folders", folders),
+            ("inherited_audit_configs", inherited),
+        ):
             if name not in item.unknown:
                 item.data[name] = value
 

@@ -1,9 +1,10 @@
 """Organization, folders and projects through Resource Manager v3 (REST transport), with IAM policies.
 
-Only read calls: get, list, getIamPolicy. The client library's own retry is switched off
-(``retry=None``: its default retries 503 for up to 60 s and never a REST 429) and its default 60 s
-timeout replaced by the configured (connect, read) pair; each call, and each page of a list, is one
-attempt under :class:`transport.Calls` instead, so the shared policy bounds it like every other call.
+Only read calls: get, list, getIamPolicy and testIamPermissions (a POST that changes nothing). The
+client library's own retry is switched off (``retry=None``: its default retries 503 for up to 60 s
+and never a REST 429) and its default 60 s timeout replaced by the configured (connect, read) pair;
+each call, and each page of a list, is one attempt under :class:`transport.Calls` instead, so the
+shared policy bounds it like every other call.
 Errors surface as :class:`transport.ApiError` so callers handle one exception type for both the
 client library and the plain REST services.
 """
@@ -159,6 +160,12 @@ class ResourceManager:
         }[resource.split("/", 1)[0]]
         request = {"resource": resource, "options": {"requested_policy_version": POLICY_VERSION}}
         return policy_dict(self._call(client.get_iam_policy, request))
+
+    def granted_permissions(self, resource: str, permissions: list[str]) -> list[str]:
+        """The subset of ``permissions`` the caller holds on ``resource`` (testIamPermissions: read-only,
+        needs no permission of its own, and includes what is inherited from folders and organization)."""
+        request = {"resource": resource, "permissions": permissions}
+        return list(self._call(self.projects.test_iam_permissions, request).permissions)
 
     def attach_policy(self, node: Node) -> None:
         """Read the node's IAM policy; a failure is remembered on the node (reported by the caller)."""

@@ -92,7 +92,15 @@ def buckets(env: Env, project: dict[str, Any]) -> Records:
         if name in not_found and name not in present:  # deleted between the list and getIamPolicy
             continue
         data = {**bucket, **scope(project)}
-        for key in ("iamConfiguration", "encryption", "versioning", "logging", "retentionPolicy", "labels"):
+        for key in (
+            "iamConfiguration",
+            "encryption",
+            "versioning",
+            "logging",
+            "retentionPolicy",
+            "labels",
+            "lifecycle",
+        ):
             data.setdefault(key, None)
         data["resource_name"] = f"projects/_/buckets/{name}"
         item = EvidenceItem(BUCKET, data["resource_name"], data)

@@ -29,6 +29,7 @@ SERVICE_HOSTS = {
     "iam": "https://iam.googleapis.com",
     "compute": "https://compute.googleapis.com",
     "sqladmin": "https://sqladmin.googleapis.com",
+    "essentialcontacts": "https://essentialcontacts.googleapis.com",
 }
 # Storage and Compute still answer with the older error shape: errors[].reason instead of ErrorInfo.
 _DISABLED_REASONS = frozenset({"SERVICE_DISABLED", "accessNotConfigured"})
@@ -215,6 +216,7 @@ class RestSession:
         self._session = self._new_session(credentials)
         self._broad_credentials = broad_credentials
         self._broad_session: Any = None
+        self._broad_services: set[str] = set()  # services that answered ACCESS_TOKEN_SCOPE_INSUFFICIENT
         self._calls = calls
         self._endpoint = api_endpoint
         self._lock = threading.Lock()
@@ -230,14 +232,32 @@ class RestSession:
     def _broad(self) -> Any:
         with self._lock:
             if self._broad_session is None:
+                # One token, fetched here under the lock: otherwise every project thread that needs the
+                # broad scope at the same moment would fetch its own.
+                self._calls.run(self._refresh_broad)
                 self._broad_session = self._new_session(self._broad_credentials)
             return self._broad_session
 
+    def _refresh_broad(self) -> None:
+        token_request = self._transport.Request()
+
+        def request(*args: Any, **kwargs: Any) -> Any:
+            kwargs.setdefault("timeout", self._calls.timeout)  # google-auth's own default is 120 s
+            return token_request(*args, **kwargs)
+
+        try:
+            self._broad_credentials.refresh(request)
+        except self._calls.failures as exc:
+            raise transport_error(exc, self._calls.timeout) from None
+
     def get(self, service: str, path: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+        if service in self._broad_services:  # it refused the read-only scope once: go straight to the broad one
+            return self._calls.run(lambda: self._attempt(self._broad(), service, path, params))
         try:
             return self._calls.run(lambda: self._attempt(self._session, service, path, params))
         except ApiError as exc:
             if exc.status == 403 and exc.reason == "ACCESS_TOKEN_SCOPE_INSUFFICIENT":
+                self._broad_services.add(service)
                 return self._calls.run(lambda: self._attempt(self._broad(), service, path, params))
             raise
 

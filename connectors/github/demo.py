@@ -9,6 +9,7 @@ from typing import Any
 from connectors.base import CollectionError, EvidenceItem
 
 from .kinds import MEMBER, ORG, OUTSIDE_COLLABORATOR, REPO
+from .sbom import licence_ids
 
 ORG_LOGIN = "example"
 
@@ -36,6 +37,42 @@ def _protection(approvals: int, force_push: bool, enforce_admins: bool) -> dict[
         "lock_branch": {"enabled": False},
         "allow_fork_syncing": {"enabled": False},
     }
+
+
+def _environment(name: str, reviewers: tuple[str, ...] = (), protected_branches: bool | None = None) -> dict[str, Any]:
+    rules: list[dict[str, Any]] = []
+    if reviewers:
+        rules.append(
+            {
+                "id": 901,
+                "type": "required_reviewers",
+                "prevent_self_review": True,
+                "reviewers": [{"type": "Team" if "/" in r else "User", "reviewer": r} for r in reviewers],
+            }
+        )
+    return {
+        "name": name,
+        "protection_rules": rules,
+        "deployment_branch_policy": None
+        if protected_branches is None
+        else {"protected_branches": protected_branches, "custom_branch_policies": not protected_branches},
+        "can_admins_bypass": True,
+        "created_at": "2025-06-01T09:00:00Z",
+        "updated_at": "2025-06-01T09:00:00Z",
+    }
+
+
+def _package(name: str, version: str, licence: str | None) -> dict[str, Any]:
+    return {"name": name, "version": version, "license": licence, "license_ids": licence_ids(licence)}
+
+
+NPM_PACKAGES = [
+    _package("npm:express", "4.21.1", "MIT"),
+    _package("npm:lodash", "4.17.21", "MIT"),
+    _package("npm:pg", "8.13.0", "MIT"),
+    _package("npm:caniuse-lite", "1.0.30001667", "CC-BY-4.0"),
+    _package("npm:left-pad", "1.3.0", None),
+]
 
 
 def _repo(name: str, now: datetime, **facts: Any) -> EvidenceItem:
@@ -75,11 +112,15 @@ def _repo(name: str, now: datetime, **facts: Any) -> EvidenceItem:
         "deploy_keys": [],
         "deploy_keys_allowed": True,
         "dependabot_alerts": [],
+        "environments": [_environment("staging"), _environment("production", reviewers=("example/release-managers",))],
+        "dependency_licenses": list(NPM_PACKAGES),
+        "security_policy": None,
     }
     data.update(facts)
     if data["archived"]:
         data.update(details_skipped="archived", branch_protection=None, codeowners=None, actions_permissions=None)
         data.update(code_scanning_last_analysis=None, default_branch_rules=[])
+        data.update(environments=None, dependency_licenses=None, security_policy=None)
     return EvidenceItem(REPO, full_name, data)
 
 
@@ -147,6 +188,20 @@ def simulated_estate(now: datetime) -> Iterator[EvidenceItem | CollectionError]:
             ],
         },
     )
+    # Not on the approved list once one is configured (docs/github.md shows the override).
+    yield EvidenceItem(
+        OUTSIDE_COLLABORATOR,
+        "freelance-lou",
+        {
+            "login": "freelance-lou",
+            "type": "User",
+            "html_url": "https://github.com/freelance-lou",
+            "org": ORG_LOGIN,
+            "repositories": [
+                {"repository": f"{ORG_LOGIN}/docs-site", "role_name": "write", "permissions": {"admin": False}},
+            ],
+        },
+    )
     ruleset_rules = [
         {
             "type": "pull_request",
@@ -170,11 +225,17 @@ def simulated_estate(now: datetime) -> Iterator[EvidenceItem | CollectionError]:
         },
     ]
     yield _repo("platform-api", now, branch_protection=_protection(2, False, True))
-    yield _repo("payments", now, default_branch_rules=ruleset_rules)
+    yield _repo(
+        "payments",
+        now,
+        default_branch_rules=ruleset_rules,
+        environments=[_environment("prod", protected_branches=True)],
+    )
     yield _repo(
         "web-shop",
         now,
         branch_protection=_protection(1, True, False),
+        environments=[_environment("production")],  # anyone with write access can deploy
         dependabot_alerts=[
             _alert(3, "critical", now - timedelta(days=45), "lodash"),
             _alert(4, "moderate", now - timedelta(days=3), "minimist"),
@@ -197,7 +258,22 @@ def simulated_estate(now: datetime) -> Iterator[EvidenceItem | CollectionError]:
         codeowners={"present": False, "errors": []},
         code_scanning_last_analysis=None,
         actions_permissions={"enabled": True, "allowed_actions": "all", "source": "repository"},
+        dependency_licenses=[*NPM_PACKAGES, _package("npm:pdf-render-kit", "2.1.0", "MIT OR GPL-3.0-only")],
     )
-    yield _repo("docs-site", now, visibility="public", branch_protection=_protection(1, False, True))
-    yield _repo("handbook", now, visibility="public", branch_protection=_protection(1, False, True))
+    yield _repo(
+        "docs-site",
+        now,
+        visibility="public",
+        branch_protection=_protection(1, False, True),
+        environments=[],
+        security_policy={"private_vulnerability_reporting": True, "policy_file": None},
+    )
+    yield _repo(
+        "handbook",
+        now,
+        visibility="public",
+        branch_protection=_protection(1, False, True),
+        environments=[],
+        security_policy={"private_vulnerability_reporting": False, "policy_file": None},
+    )
     yield _repo("legacy-billing", now, archived=True, pushed_at=_iso(now - timedelta(days=900)))

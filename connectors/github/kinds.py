@@ -62,7 +62,9 @@ EVIDENCE_KINDS = (
         raw="the REST API's repository object",
         description="A repository (GET /orgs/{org}/repos) joined with its default branch protection, the "
         "ruleset rules that apply to that branch, CODEOWNERS, deploy keys, Actions permissions, the latest "
-        "code scanning analysis and its open Dependabot alerts. Hypermedia *_url fields are dropped.",
+        "code scanning analysis, its deployment environments, its dependencies' licences, for public "
+        "repositories how vulnerabilities are reported, and its open Dependabot alerts. Hypermedia *_url "
+        "fields are dropped.",
         fields={
             "full_name": "org/name (the item id)",
             "org": "organization login",
@@ -88,6 +90,18 @@ EVIDENCE_KINDS = (
             "analysis_key} or null when there is none / code scanning is unavailable",
             "dependabot_alerts": "open alerts [{number, severity, ghsa_id, cve_id, package, ecosystem, "
             "manifest_path, created_at, html_url}]; null when Dependabot alerts are disabled",
+            "environments": "deployment environments [{name, protection_rules: [{id, type, reviewers: [{type, "
+            "reviewer}], prevent_self_review, wait_timer}], deployment_branch_policy: {protected_branches, "
+            "custom_branch_policies} or null, can_admins_bypass, created_at, updated_at}] "
+            "(GET /repos/{o}/{r}/environments); null for archived repositories",
+            "dependency_licenses": "the dependency graph's packages [{name, version, license, license_ids}] "
+            "(GET /repos/{o}/{r}/dependency-graph/sbom; license: licenseConcluded, else licenseDeclared, null for "
+            "NOASSERTION/NONE; license_ids: the SPDX ids in that expression); null when the dependency graph is "
+            "off (404) and for archived repositories",
+            "security_policy": "public repositories: {private_vulnerability_reporting: bool, policy_file: "
+            "{repository, path} or null} (GET /repos/{o}/{r}/private-vulnerability-reporting; SECURITY.md in the "
+            "root, .github/ or docs/ from GET /repos/{o}/{r}/contents, else the organization's public .github "
+            "repository's); null for private, internal and archived repositories (not asked)",
             "details_skipped": "'archived' when per-repository detail calls were skipped, else null",
         },
     ),
@@ -99,6 +113,7 @@ PERMISSIONS = (
     "base permission and billing plan",
     "Optional: admin:org (classic) for the organization's Actions policy, which spares one call per repository",
     "Fine-grained token / GitHub App: Organization Members: read, Organization Administration: read; "
-    "Repository Metadata, Administration, Contents, Actions, Dependabot alerts, Code scanning alerts, "
-    "Secret scanning alerts: read",
+    "Repository Metadata, Administration (incl. private vulnerability reporting), Contents (incl. the "
+    "dependency graph SBOM and SECURITY.md), Actions (incl. environments), Dependabot alerts, Code scanning "
+    "alerts, Secret scanning alerts: read",
 )

@@ -7,7 +7,10 @@ any facts the caller adds), and reused until one of them changes, the caller has
 or it is due again: after between half and all of ``max_age``, spread by repository (a stable hash) so
 that the re-asks of an organization fall on several runs rather than one. Only negative facts are
 remembered this way (a positive answer has an ETag and is confirmed by a 304), so a stale memory can
-delay a pass by at most ``max_age`` but never produce one.
+delay a pass by at most ``max_age`` but never produce one. The exceptions are facts that only a push can
+change, remembered whole until the next push (CODEOWNERS, the SECURITY.md search), and the dependency
+graph's SBOM, which GitHub regenerates on every request (its ETag never repeats): it is remembered until a
+push or ``max_age``, so a dependency submitted without a push shows at most ``max_age`` late.
 """
 
 from __future__ import annotations

@@ -1,10 +1,12 @@
 """Repositories, joined with the per-repository facts the checks need.
 
 Per non-archived repository: the default branch's protection and the rules of active rulesets for it
-(branches.py), CODEOWNERS, Actions permissions, the newest code scanning analysis, deploy keys and the
-outside collaborators. Archived repositories are read-only, so only their access (deploy keys,
-collaborators) is collected. Organization policies spare per-repository calls where they alone decide a
-fact (policies.py), and answers without an ETag are remembered across runs (recall.py).
+(branches.py), CODEOWNERS, Actions permissions, the newest code scanning analysis, deployment environments
+(environments.py), dependency licences (sbom.py), for public ones the vulnerability disclosure route
+(disclosure.py), deploy keys and the outside collaborators. Archived repositories are read-only, so only
+their access (deploy keys, collaborators) is collected. Organization policies spare per-repository calls
+where they alone decide a fact (policies.py), and answers without an ETag are remembered across runs
+(recall.py).
 """
 
 from __future__ import annotations
@@ -20,11 +22,14 @@ from connectors.base import CollectionError, EvidenceItem
 from .alerts import repo_open_alerts
 from .branches import BranchReader
 from .client import Api
+from .disclosure import DisclosureReader, org_defaults_repo
+from .environments import read_environments
 from .errors import api_errors
 from .facts import error_reason, message_of, status_of, without_hypermedia
 from .kinds import REPO
 from .policies import ActionsPolicy
 from .recall import Recall
+from .sbom import dependency_licenses
 
 PROGRESS_EVERY = 100  # repositories between progress lines on large organizations
 
@@ -59,11 +64,14 @@ class RepoCollector:
     access: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
     access_errors: list[str] = field(default_factory=list)
     branches: BranchReader = field(init=False)
+    disclosure: DisclosureReader = field(init=False)
 
     def __post_init__(self) -> None:
         self.branches = BranchReader(self.api, self.recall)
+        self.disclosure = DisclosureReader(self.api, self.recall)
 
     def items(self, repos: list[dict[str, Any]]) -> Iterator[EvidenceItem | CollectionError]:
+        self.disclosure.org_defaults = org_defaults_repo(repos)
         if self.alerts_error:
             yield CollectionError(REPO, self.alerts_error, ("dependabot_alerts",))
         for done, repo in enumerate(repos, 1):
@@ -80,20 +88,32 @@ class RepoCollector:
         errors: list[CollectionError] = []
         unknown: dict[str, str] = {}
 
-        def fact(name: str, read: Callable[[], Any]) -> None:
+        # A malformed answer (TypeError) costs that repository's fact, like a refused call.
+        failures: tuple[type[BaseException], ...] = (*api_errors(), TypeError)
+
+        def fact(name: str, read: Callable[[], Any], call: str | None = None) -> None:
             try:
                 data[name] = read()
-            except api_errors() as exc:
+            except failures as exc:
                 # Unknown, not null (null means "not protected", "no keys"): only the checks that read
                 # this fact become `error` for this repository; the others keep their verdicts.
                 data[name] = None
-                reason = f"{full_name}: {name.replace('_', ' ')}: {error_reason(exc)}"
+                where = f" ({call})" if call else ""
+                reason = f"{full_name}: {name.replace('_', ' ')}{where}: {error_reason(exc)}"
                 unknown[name] = reason
                 errors.append(CollectionError(REPO, reason, (name,), items=(full_name,)))
 
         if repo.get("archived"):
             data["details_skipped"] = "archived"
-            for name in ("branch_protection", "codeowners", "actions_permissions", "code_scanning_last_analysis"):
+            for name in (
+                "branch_protection",
+                "codeowners",
+                "actions_permissions",
+                "code_scanning_last_analysis",
+                "environments",
+                "dependency_licenses",
+                "security_policy",
+            ):
                 data[name] = None
             data["default_branch_rules"] = []
         else:
@@ -105,6 +125,21 @@ class RepoCollector:
             fact("codeowners", lambda: self._codeowners(repo))
             fact("actions_permissions", lambda: self._actions(full_name))
             fact("code_scanning_last_analysis", lambda: self._code_scanning(repo, data["code_scanning_available"]))
+            base = f"GET /repos/{full_name}"
+            fact("environments", lambda: read_environments(self.api, full_name), f"{base}/environments")
+            fact(
+                "dependency_licenses",
+                lambda: dependency_licenses(self.api, self.recall, repo),
+                f"{base}/dependency-graph/sbom",
+            )
+            if repo.get("visibility") == "public":
+                fact(
+                    "security_policy",
+                    lambda: self.disclosure.read(repo),
+                    f"{base}/private-vulnerability-reporting, {base}/contents",
+                )
+            else:
+                data["security_policy"] = None  # asked of public repositories only: outsiders report through them
         if self.deploy_keys_allowed is False:
             data["deploy_keys"] = []  # the organization disables deploy keys: existing ones cannot be used
         else:

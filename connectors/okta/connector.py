@@ -21,6 +21,7 @@ from .directory import collect_directory
 from .incremental import plan_sweep
 from .kinds import ADMIN_ROLES, EVIDENCE_KINDS, ORG, PERMISSIONS, USER
 from .policies import collect_policies
+from .posture import collect_posture
 from .settings import OktaSettings
 from .users import FactorSweep, UserRoles, list_users
 
@@ -72,9 +73,15 @@ class OktaConnector(Connector[OktaSettings]):
             progress(f"okta: reading policies of {org}")
             policies = await collect_policies(api, org, settings.page_limit, settings.factor_concurrency)
             records += policies.records
+            progress(f"okta: reading device assurance and ThreatInsight settings of {org}")
+            posture = await collect_posture(api, org)
+            records += posture.records
             if policies.mfa_enroll is not None:
                 org_data = {"host": org, "org_url": settings.org_url, "mfa_enroll_policies": policies.mfa_enroll}
-                records.append(EvidenceItem(ORG, org, org_data))
+                org_item = EvidenceItem(ORG, org, {**org_data, **posture.org_facts})
+                for name, reason in posture.org_unknown.items():
+                    org_item.mark_unknown(name, reason)
+                records.append(org_item)
             progress(f"okta: reading groups, authenticators and applications of {org}")
             records += await collect_directory(api, org, settings.page_limit)
         self.context.log.info(

@@ -10,7 +10,8 @@ from connectors.base import CollectionError, EvidenceItem
 
 from .admin import admin_aggregate
 from .facts import enrollment_of
-from .kinds import ADMIN_ROLES, APPLICATION, AUTHENTICATOR, GROUP, ORG, POLICY, USER
+from .kinds import ADMIN_ROLES, APPLICATION, AUTHENTICATOR, DEVICE_ASSURANCE, GROUP, ORG, POLICY, USER
+from .posture import SUMMARY_FIELDS
 
 HOST = "example-gmbh.okta.com"
 RUN = "demo"
@@ -150,6 +151,65 @@ def _policies() -> list[dict[str, Any]]:
                 }
             ],
         },
+        {
+            "id": "00pdemoadmin",
+            "type": "ACCESS_POLICY",
+            "name": "Okta Admin Console",
+            "status": "ACTIVE",
+            "priority": 2,
+            "system": False,
+            "rules": [
+                {
+                    "id": "0prdemo3",
+                    "name": "Admins on managed laptops",
+                    "status": "ACTIVE",
+                    "conditions": {
+                        "network": {"connection": "ANYWHERE"},
+                        "device": {"registered": True, "managed": True, "assurance": {"include": ["daedemomac"]}},
+                    },
+                    "actions": {
+                        "appSignOn": {
+                            "access": "ALLOW",
+                            "verificationMethod": {
+                                "type": "ASSURANCE",
+                                "factorMode": "2FA",
+                                "reauthenticateIn": "PT2H",
+                            },
+                        }
+                    },
+                },
+                {
+                    "id": "0prdemo4",
+                    "name": "Catch-all Rule",
+                    "status": "ACTIVE",
+                    "conditions": None,
+                    "actions": {"appSignOn": {"access": "DENY"}},
+                },
+            ],
+        },
+    ]
+
+
+def _device_assurances() -> list[dict[str, Any]]:
+    def policy(did: str, name: str, platform: str, os_version: dict[str, Any] | None, lock: bool) -> dict[str, Any]:
+        return {
+            "id": did,
+            "name": name,
+            "platform": platform,
+            "osVersion": os_version,
+            "osVersionConstraints": None,
+            "diskEncryptionType": {"include": ["ALL_INTERNAL_VOLUMES"]},
+            "screenLockType": {"include": ["PASSCODE", "BIOMETRIC"]} if lock else None,
+            "secureHardwarePresent": True,
+            "jailbreak": False if platform in ("IOS", "ANDROID") else None,
+            "createdDate": "2025-05-02T09:00:00.000Z",
+            "lastUpdate": "2025-09-12T09:00:00.000Z",
+        }
+
+    return [
+        policy("daedemomac", "macOS laptops", "MACOS", {"minimum": "14.6"}, True),
+        policy("daedemowin", "Windows laptops", "WINDOWS", {"minimum": "10.0.22631"}, True),
+        policy("daedemoios", "iPhones (BYOD)", "IOS", None, False),
     ]
 
 
@@ -177,14 +237,28 @@ def simulated_estate(now: datetime) -> Iterator[EvidenceItem | CollectionError]:
     yield EvidenceItem(ADMIN_ROLES, HOST, admin_aggregate(HOST, assignments, by_id))
     mfa_enroll = []
     for policy in _policies():
-        data = {**policy, "org": HOST, "conditions": None}
+        data = {"conditions": None, **policy, "org": HOST}
         if data["type"] == "MFA_ENROLL":
             data["authenticator_enrollment"] = enrollment_of(data["settings"])
             mfa_enroll.append(
                 {k: data.get(k) for k in ("id", "name", "status", "priority", "system", "authenticator_enrollment")}
             )
         yield EvidenceItem(POLICY, data["id"], data)
-    yield EvidenceItem(ORG, HOST, {"host": HOST, "org_url": f"https://{HOST}", "mfa_enroll_policies": mfa_enroll})
+    assurances = _device_assurances()
+    for assurance in assurances:
+        yield EvidenceItem(DEVICE_ASSURANCE, assurance["id"], {**assurance, "org": HOST})
+    yield EvidenceItem(
+        ORG,
+        HOST,
+        {
+            "host": HOST,
+            "org_url": f"https://{HOST}",
+            "mfa_enroll_policies": mfa_enroll,
+            "device_assurances": [{k: a.get(k) for k in SUMMARY_FIELDS} for a in assurances],
+            # Left in log-only mode after the roll-out: suspicious IPs are recorded, not blocked.
+            "threat_insight": {"action": "audit", "excludeZones": [], "created": None, "lastUpdated": None},
+        },
+    )
     yield EvidenceItem(
         GROUP,
         "00gdemoeveryone",

@@ -11,6 +11,7 @@ ORG = "okta.org"
 ADMIN_ROLES = "okta.admin.role_assignments"
 AUTHENTICATOR = "okta.authenticator"
 APPLICATION = "okta.application"
+DEVICE_ASSURANCE = "okta.device_assurance"
 
 EVIDENCE_KINDS = (
     EvidenceKind(
@@ -88,11 +89,17 @@ EVIDENCE_KINDS = (
         ORG,
         id_field="host",
         description="The organization as a whole: the facts org-level checks need, such as every MFA "
-        "enrollment policy with the authenticators it requires.",
+        "enrollment policy with the authenticators it requires, every device assurance policy and the "
+        "ThreatInsight setting.",
         fields={
             "host": "the Okta org host (the item id)",
             "org_url": "the org URL",
             "mfa_enroll_policies": "[{id, name, status, priority, system, authenticator_enrollment: [{key, enroll}]}]",
+            "device_assurances": "every device assurance policy (GET /api/v1/device-assurances) as [{id, name, "
+            "platform, osVersion, osVersionConstraints, diskEncryptionType, screenLockType, secureHardwarePresent, "
+            "jailbreak}]; [] on orgs without device assurance (Classic Engine, E0000015); unknown when unreadable",
+            "threat_insight": "ThreatInsight configuration (GET /api/v1/threats/configuration): {action: none | "
+            "audit | block, excludeZones, created, lastUpdated}; unknown when unreadable",
         },
     ),
     EvidenceKind(
@@ -137,11 +144,34 @@ EVIDENCE_KINDS = (
             "org": "the Okta org host",
         },
     ),
+    EvidenceKind(
+        DEVICE_ASSURANCE,
+        id_field="id",
+        raw="the Management API's device assurance policy object",
+        description="A device assurance policy (GET /api/v1/device-assurances; Identity Engine): the device "
+        "posture an authentication policy rule can require.",
+        fields={
+            "id": "device assurance policy id (the item id)",
+            "name": "policy name",
+            "platform": "ANDROID | CHROMEOS | IOS | MACOS | WINDOWS",
+            "osVersion": "{minimum: '14.2'} or {dynamicVersionRequirement: {type, distanceFromLatestMajor, "
+            "latestSecurityPatch}}; null when no OS version is required",
+            "osVersionConstraints": "Windows: [{majorVersionConstraint, minimum, dynamicVersionRequirement}]",
+            "diskEncryptionType": "{include: [ALL_INTERNAL_VOLUMES | FULL | USER]}; null when not required",
+            "screenLockType": "{include: [PASSCODE | BIOMETRIC]}; null when not required",
+            "secureHardwarePresent": "a TPM / Secure Enclave is required",
+            "jailbreak": "mobile: jailbroken or rooted devices are allowed (false: blocked)",
+            "createdDate": "creation time",
+            "lastUpdate": "last change",
+            "org": "the Okta org host",
+        },
+    ),
 )
 
 PERMISSIONS = (
     "API token of an admin with the Read-Only Administrator role (tokens act with their creator's rights)",
     "or an OAuth 2.0 service app (private_key_jwt) granted the scopes okta.users.read okta.groups.read "
     "okta.factors.read okta.policies.read okta.roles.read okta.authenticators.read okta.apps.read okta.logs.read "
+    "okta.deviceAssurance.read okta.threatInsight.read "
     "and the Read-Only Administrator role",
 )

@@ -20,6 +20,8 @@ DEFAULT_SCOPES = (
     "okta.authenticators.read",
     "okta.apps.read",
     "okta.logs.read",
+    "okta.deviceAssurance.read",
+    "okta.threatInsight.read",
 )
 # Okta's rate-limit windows are one minute: a 429 may ask for up to ~60 s, so the shared policy's 60 s cap
 # and deadline are raised. These are the defaults of ``retry:`` for any key it leaves out.

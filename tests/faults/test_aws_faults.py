@@ -1,5 +1,5 @@
 """The fault property for AWS: every operation the connector sends to moto (and to the Access Analyzer
-imitation), answering 500 or never answering, turns no check to pass, fails no resource that did not
+and Security Hub imitations), answering 500 or never answering, turns no check to pass, fails no resource that did not
 fail, loses no item silently, and is reported.
 
 The estate (a member account through the Organization) is seeded once into moto's server
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pytest
-from providers.aws_estate import GOOD, ROLE, access_analyzer, seed_all
+from providers.aws_estate import GOOD, ROLE, access_analyzer, security_hub, seed_all
 from providers.aws_moto import FaultyMoto
 from stub import Stub
 
@@ -35,7 +35,14 @@ SETTINGS = {
     "max_attempts": 2,
     "read_timeout_seconds": READ_TIMEOUT,
 }
-ANALYZER_ROUTES = [("GET", "/analyzer"), ("POST", "/finding")]
+# Access Analyzer and Security Hub, imitated on one stub (moto lacks them, or the calls Annexa makes).
+ANALYZER_ROUTES = [
+    ("GET", "/analyzer"),
+    ("POST", "/finding"),
+    ("GET", "/accounts"),
+    ("POST", "/standards/get"),
+    ("POST", "/findings"),
+]
 _IDENTIFIER = re.compile(r"[0-9-]")  # a bucket name, a detector id, an API version: not the operation
 
 # Operations whose failure stops the whole connector: without the caller's identity nothing can be attributed.
@@ -74,6 +81,7 @@ def _environment(patch: pytest.MonkeyPatch, moto: FaultyMoto, analyzer: str) -> 
         "MOTO_EC2_LOAD_DEFAULT_AMIS": "false",
         "AWS_ENDPOINT_URL": moto.url,
         "AWS_ENDPOINT_URL_ACCESSANALYZER": analyzer,
+        "AWS_ENDPOINT_URL_SECURITYHUB": analyzer,
     }.items():
         patch.setenv(key, value)
 
@@ -83,6 +91,7 @@ def estate(moto_server: str) -> Iterator[Estate]:
     moto, analyzer = FaultyMoto(), Stub()
     analyzer.start()
     analyzer_url = access_analyzer(analyzer)
+    security_hub(analyzer)
     with pytest.MonkeyPatch.context() as patch:
         _environment(patch, moto, analyzer_url)
         import botocore.retries.standard as std
@@ -121,6 +130,7 @@ def _endpoints(estate: Estate, monkeypatch: pytest.MonkeyPatch) -> None:
 # the estate is known to produce; a test below fails when the estate sends an operation not listed here,
 # so a new API call cannot go unfaulted.
 OPERATIONS = [
+    "account POST /getAlternateContact",
     "cloudtrail DescribeTrails",
     "cloudtrail GetTrailStatus",
     "config DescribeConfigurationRecorderStatus",
@@ -130,6 +140,8 @@ OPERATIONS = [
     "ec2 DescribeSecurityGroups",
     "ec2 DescribeVpcs",
     "ec2 GetEbsEncryptionByDefault",
+    "elasticloadbalancing DescribeListeners",
+    "elasticloadbalancing DescribeLoadBalancers",
     "guardduty GET /detector",
     "guardduty GET /detector/*",
     "iam GenerateCredentialReport",
@@ -144,17 +156,22 @@ OPERATIONS = [
     "kms DescribeKey",
     "kms GetKeyRotationStatus",
     "kms ListKeys",
+    "logs DescribeLogGroups",
     "organizations ListAccounts",
     "rds DescribeDBInstances",
     "s3 GET /",
     "s3 GET /*?encryption",
+    "s3 GET /*?lifecycle",
     "s3 GET /*?location",
     "s3 GET /*?logging",
+    "s3 GET /*?object-lock",
     "s3 GET /*?policy",
     "s3 GET /*?policyStatus",
     "s3 GET /*?publicAccessBlock",
+    "s3 GET /*?tagging",
     "s3 GET /*?versioning",
     "s3 GET /*/configuration/publicAccessBlock",
+    "ssm GetDocument",
     "sts AssumeRole",
     "sts GetCallerIdentity",
 ]

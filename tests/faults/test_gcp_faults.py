@@ -145,5 +145,5 @@ def test_a_route_that_never_answers_is_never_a_verdict(gcp_env: Estate, mode: st
 
 
 def test_the_cases_are_the_route_table() -> None:
-    assert len(ROUTES) == 13 and TOKEN in ROUTES  # 12 API routes and the token endpoint
+    assert len(ROUTES) == 19 and TOKEN in ROUTES  # 18 API routes and the token endpoint
     assert os.environ.get("GOOGLE_APPLICATION_CREDENTIALS") is None  # isolated: no real credentials

@@ -111,7 +111,7 @@ def test_the_estate_calls_every_route_and_judges_both_ways(estate: Estate) -> No
     outcome, _ = estate.run()
     uncalled = [case for case in ROUTES if not _requested(estate.stub, *case)]
     assert uncalled == []  # no route needs skipping: every case below really exercises its route
-    assert len(ROUTES) == 12
+    assert len(ROUTES) == 14  # + device assurance policies, ThreatInsight configuration
     statuses = {result.status for result in outcome.results.values()}
     assert {"pass", "fail"} <= statuses
     users = {r.id: r for r in outcome.collected if isinstance(r, EvidenceItem) and r.kind == "okta.user"}

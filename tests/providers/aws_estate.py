@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
@@ -68,6 +69,14 @@ def seed_iam(estate: Estate) -> None:
     group = iam.create_group(GroupName="readers")["Group"]["GroupName"]
     iam.attach_group_policy(GroupName=group, PolicyArn=estate.ids["s3-read"])
     iam.add_user_to_group(GroupName=group, UserName="alice")
+    # The management account has a security contact; the member account has none.
+    boto3.client("account", region_name=GOOD).put_alternate_contact(
+        AlternateContactType="SECURITY",
+        EmailAddress="security@example.com",
+        Name="Security team",
+        PhoneNumber="+49 30 1234567",
+        Title="CSIRT",
+    )
 
 
 def seed_s3(estate: Estate) -> None:
@@ -101,6 +110,54 @@ def seed_s3(estate: Estate) -> None:
         ],
     }
     s3eu.put_bucket_policy(Bucket="closed-bucket", Policy=json.dumps(tls_only))
+    # closed-bucket: classified, records with a lifecycle that deletes and Object Lock (it is versioned);
+    # open-bucket: a retention tag but no deleting rule, no classification, no Object Lock.
+    s3eu.put_bucket_tagging(
+        Bucket="closed-bucket",
+        Tagging={
+            "TagSet": [
+                {"Key": "data-classification", "Value": "confidential"},
+                {"Key": "retention", "Value": "7y"},
+                {"Key": "records", "Value": "audit"},
+            ]
+        },
+    )
+    s3eu.put_bucket_lifecycle_configuration(
+        Bucket="closed-bucket",
+        LifecycleConfiguration={
+            "Rules": [
+                {
+                    "ID": "expire-after-7y",
+                    "Status": "Enabled",
+                    "Filter": {"Prefix": ""},
+                    "Expiration": {"Days": 2557},
+                    "NoncurrentVersionExpiration": {"NoncurrentDays": 30},
+                }
+            ]
+        },
+    )
+    s3eu.put_object_lock_configuration(
+        Bucket="closed-bucket",
+        ObjectLockConfiguration={
+            "ObjectLockEnabled": "Enabled",
+            "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Days": 400}},
+        },
+    )
+    s3.put_bucket_tagging(Bucket="open-bucket", Tagging={"TagSet": [{"Key": "retention", "Value": "30d"}]})
+    s3.put_bucket_lifecycle_configuration(
+        Bucket="open-bucket",
+        LifecycleConfiguration={
+            "Rules": [
+                {
+                    "ID": "uploads-only",
+                    "Status": "Enabled",
+                    "Filter": {"Prefix": "tmp/"},
+                    "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 7},
+                },
+                {"ID": "disabled-expiry", "Status": "Disabled", "Filter": {"Prefix": ""}, "Expiration": {"Days": 30}},
+            ]
+        },
+    )
     for name in ("open-bucket", "closed-bucket"):
         estate.ids[name] = f"arn:aws:s3:::{name}"
 
@@ -126,6 +183,29 @@ def seed_logging(estate: Estate) -> None:
     config.start_configuration_recorder(ConfigurationRecorderName="default")
     boto3.client("guardduty", region_name=GOOD).create_detector(Enable=True)
     boto3.client("guardduty", region_name=BAD).create_detector(Enable=False)
+
+    def log_group(region: str, name: str, retention: int | None) -> None:
+        logs = boto3.client("logs", region_name=region)
+        logs.create_log_group(logGroupName=name)
+        if retention is not None:
+            logs.put_retention_policy(logGroupName=name, retentionInDays=retention)
+        estate.ids[name] = f"arn:aws:logs:{region}:{MANAGEMENT}:log-group:{name}"
+
+    log_group(GOOD, "/aws/cloudtrail/org-trail", 400)
+    log_group(GOOD, "/app/api", None)
+    log_group(BAD, "CloudTrail/local-trail", 30)
+
+    def session_preferences(region: str, s3_bucket: str) -> None:
+        inputs = {"s3BucketName": s3_bucket, "s3EncryptionEnabled": True, "cloudWatchLogGroupName": ""}
+        boto3.client("ssm", region_name=region).create_document(
+            Name="SSM-SessionManagerRunShell",
+            DocumentType="Session",
+            DocumentFormat="JSON",
+            Content=json.dumps({"schemaVersion": "1.0", "sessionType": "Standard_Stream", "inputs": inputs}),
+        )
+
+    session_preferences(GOOD, "open-bucket")  # logs sessions
+    session_preferences(BAD, "")  # preferences saved without any log destination
 
 
 def seed_compute(estate: Estate) -> None:
@@ -184,6 +264,8 @@ def seed_compute(estate: Estate) -> None:
         BackupRetentionPeriod=7,
         PubliclyAccessible=False,
         MultiAZ=True,
+        MaxAllocatedStorage=100,
+        Tags=[{"Key": "data-classification", "Value": "internal"}],
         **common,
     )
     bad = boto3.client("rds", region_name=BAD).create_db_instance(
@@ -195,6 +277,50 @@ def seed_compute(estate: Estate) -> None:
     )
     estate.ids["db-good"] = good["DBInstance"]["DBInstanceArn"]
     estate.ids["db-bad"] = bad["DBInstance"]["DBInstanceArn"]
+    seed_load_balancers(estate)
+
+
+def seed_load_balancers(estate: Estate) -> None:
+    """GOOD: an internet-facing ALB (HTTPS with a modern policy, HTTP redirecting) and an internal one
+    with plain HTTP; BAD: an internet-facing ALB forwarding plain HTTP and one with an outdated policy."""
+
+    def balancer(region: str, name: str, scheme: str, listeners: list[dict[str, Any]]) -> None:
+        ec2, elb = boto3.client("ec2", region_name=region), boto3.client("elbv2", region_name=region)
+        vpc = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
+        subnets = [
+            s["SubnetId"] for s in ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"]
+        ]
+        arn = elb.create_load_balancer(Name=name, Subnets=subnets[:2], Scheme=scheme, Type="application")[
+            "LoadBalancers"
+        ][0]["LoadBalancerArn"]
+        target = elb.create_target_group(Name=f"{name}-tg", Protocol="HTTP", Port=8080, VpcId=vpc)["TargetGroups"][0]
+        forward = [{"Type": "forward", "TargetGroupArn": target["TargetGroupArn"]}]
+        for listener in listeners:
+            elb.create_listener(LoadBalancerArn=arn, DefaultActions=listener.pop("actions", forward), **listener)
+        estate.ids[name] = arn
+
+    def cert(region: str) -> dict[str, Any]:
+        arn = boto3.client("acm", region_name=region).request_certificate(DomainName="www.example.com")
+        return {"Certificates": [{"CertificateArn": arn["CertificateArn"]}]}
+
+    redirect = [{"Type": "redirect", "RedirectConfig": {"Protocol": "HTTPS", "Port": "443", "StatusCode": "HTTP_301"}}]
+    balancer(
+        GOOD,
+        "web-good",
+        "internet-facing",
+        [
+            {"Protocol": "HTTPS", "Port": 443, "SslPolicy": "ELBSecurityPolicy-TLS13-1-2-2021-06", **cert(GOOD)},
+            {"Protocol": "HTTP", "Port": 80, "actions": redirect},
+        ],
+    )
+    balancer(GOOD, "internal-http", "internal", [{"Protocol": "HTTP", "Port": 80}])
+    balancer(BAD, "web-plain", "internet-facing", [{"Protocol": "HTTP", "Port": 80}])
+    balancer(
+        BAD,
+        "web-old-tls",
+        "internet-facing",
+        [{"Protocol": "HTTPS", "Port": 443, "SslPolicy": "ELBSecurityPolicy-2016-08", **cert(BAD)}],
+    )
 
 
 def seed_member(estate: Estate) -> None:
@@ -267,4 +393,131 @@ def access_analyzer(stub: Stub) -> str:
 
     stub.route("GET", r"/analyzer", analyzers)
     stub.route("POST", r"/finding", findings)
+    return stub.base_url
+
+
+def security_hub(stub: Stub, now: datetime | None = None) -> str:
+    """A Security Hub imitation (moto lacks GetEnabledStandards and GetFindings filters): on in GOOD for the
+    management account (FSBP READY, CIS INCOMPLETE) with seeded findings, off everywhere else.
+
+    The management account is told apart by its access key (the seeded estate's ``testing``); findings are
+    filtered as GetFindings documents it (EQUALS string filters, OR within a field) and paginated by
+    MaxResults/NextToken."""
+    now = now or datetime.now(UTC)
+
+    def caller(req: Req) -> tuple[str, str]:
+        credential = req.headers.get("authorization", "").split("Credential=")[1].split("/")
+        return credential[0], credential[2]  # access key, region
+
+    def enabled(req: Req) -> bool:
+        key, region = caller(req)
+        return key == "testing" and region == GOOD
+
+    def not_subscribed() -> tuple[int, dict[str, str], dict[str, str]]:
+        body = {
+            "Code": "InvalidAccessException",
+            "Message": f"Account {MANAGEMENT} is not subscribed to AWS Security Hub",
+        }
+        return 400, {"x-amzn-ErrorType": "InvalidAccessException"}, body
+
+    def page(items: list[dict[str, Any]], body: dict[str, Any], key: str) -> dict[str, Any]:
+        start = int(body.get("NextToken") or 0)
+        size = int(body.get("MaxResults") or 100)
+        out: dict[str, Any] = {key: items[start : start + size]}
+        if start + size < len(items):
+            out["NextToken"] = str(start + size)
+        return out
+
+    def hub(req: Req) -> Any:
+        if not enabled(req):
+            return not_subscribed()
+        return {
+            "HubArn": f"arn:aws:securityhub:{GOOD}:{MANAGEMENT}:hub/default",
+            "SubscribedAt": "2025-01-01T00:00:00.000Z",
+            "AutoEnableControls": True,
+            "ControlFindingGenerator": "SECURITY_CONTROL",
+        }
+
+    standards = [
+        ("aws-foundational-security-best-practices/v/1.0.0", "READY"),
+        ("cis-aws-foundations-benchmark/v/1.4.0", "INCOMPLETE"),
+        ("pci-dss/v/3.2.1", "READY"),
+    ]
+
+    def enabled_standards(req: Req) -> Any:
+        if not enabled(req):
+            return not_subscribed()
+        subscriptions = [
+            {
+                "StandardsArn": f"arn:aws:securityhub:{GOOD}::standards/{name}",
+                "StandardsSubscriptionArn": f"arn:aws:securityhub:{GOOD}:{MANAGEMENT}:subscription/{name}",
+                "StandardsInput": {},
+                "StandardsStatus": status,
+            }
+            for name, status in standards
+        ]
+        return page(subscriptions, req.json() or {}, "StandardsSubscriptions")
+
+    def finding(fid: str, label: str, workflow: str, days: int, **extra: Any) -> dict[str, Any]:
+        created = (now - timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+        return {
+            "SchemaVersion": "2018-10-08",
+            "Id": fid,
+            "ProductArn": f"arn:aws:securityhub:{GOOD}::product/aws/securityhub",
+            "ProductName": "Security Hub",
+            "GeneratorId": "security-control/S3.1",
+            "AwsAccountId": extra.pop("account", MANAGEMENT),
+            "Region": extra.pop("region", GOOD),
+            "Types": ["Software and Configuration Checks"],
+            "CreatedAt": created,
+            "UpdatedAt": created,
+            "Severity": {"Label": label, "Normalized": {"CRITICAL": 90, "HIGH": 70}.get(label, 1)},
+            "Title": f"finding {fid}",
+            "Description": "seeded",
+            "Resources": [{"Type": "AwsS3Bucket", "Id": "arn:aws:s3:::open-bucket"}],
+            "Compliance": {"Status": extra.pop("compliance", "FAILED")},
+            "Workflow": {"Status": workflow},
+            "RecordState": extra.pop("record_state", "ACTIVE"),
+        }
+
+    findings = [
+        finding("high-new-10d", "HIGH", "NEW", 10),  # untriaged for longer than 7 days
+        finding("critical-notified-40d", "CRITICAL", "NOTIFIED", 40),  # triaged, open past 30 days, failed control
+        finding("high-new-2d", "HIGH", "NEW", 2),
+        finding("critical-resolved-90d", "CRITICAL", "RESOLVED", 90),
+        finding("high-suppressed-60d", "HIGH", "SUPPRESSED", 60, compliance="PASSED"),
+        # never returned: the filters leave them out
+        finding("low-new-100d", "LOW", "NEW", 100),
+        finding("critical-archived-100d", "CRITICAL", "NEW", 100, record_state="ARCHIVED"),
+        finding("critical-other-region", "CRITICAL", "NEW", 100, region=BAD),
+        finding("critical-other-account", "CRITICAL", "NEW", 100, account="210987654321"),
+    ]
+
+    def value(f: dict[str, Any], field_name: str) -> Any:
+        return {
+            "RecordState": f["RecordState"],
+            "SeverityLabel": f["Severity"]["Label"],
+            "AwsAccountId": f["AwsAccountId"],
+            "Region": f["Region"],
+            "WorkflowStatus": f["Workflow"]["Status"],
+            "ComplianceStatus": f["Compliance"]["Status"],
+        }[field_name]
+
+    def get_findings(req: Req) -> Any:
+        if not enabled(req):
+            return not_subscribed()
+        body = req.json() or {}
+        selected = [
+            f
+            for f in findings
+            if all(
+                any(c["Comparison"] == "EQUALS" and value(f, name) == c["Value"] for c in conditions)
+                for name, conditions in (body.get("Filters") or {}).items()
+            )
+        ]
+        return page(selected, body, "Findings")
+
+    stub.route("GET", r"/accounts", hub)
+    stub.route("POST", r"/standards/get", enabled_standards)
+    stub.route("POST", r"/findings", get_findings)
     return stub.base_url

@@ -27,6 +27,7 @@ SUB_A = "aaaaaaaa-0000-4000-8000-000000000001"
 SUB_B = "bbbbbbbb-0000-4000-8000-000000000002"
 OWNER_ROLE = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635"
 READER_ROLE = "acdd72a7-3385-48ef-bd42-f606fba81ae7"
+MCSB = "1f3afdf9-d0c9-4c3d-847f-89da613e70a8"  # the Microsoft cloud security benchmark initiative
 
 
 def arm_error(status: int, code: str, message: str) -> Response:
@@ -50,6 +51,13 @@ class Subscription:
     pricings: list[dict[str, Any]] = field(default_factory=list)
     role_assignments: list[dict[str, Any]] = field(default_factory=list)
     diagnostic_settings: list[dict[str, Any]] = field(default_factory=list)
+    tags: dict[str, str] | None = None
+    policy_assignments: list[dict[str, Any]] = field(default_factory=list)
+    security_contacts: list[dict[str, Any]] = field(default_factory=list)
+    secure_scores: list[dict[str, Any]] = field(default_factory=list)
+    alerts: list[dict[str, Any]] = field(default_factory=list)
+    sites: list[dict[str, Any]] = field(default_factory=list)
+    site_configs: dict[str, dict[str, Any]] = field(default_factory=dict)  # site name -> config/web body
 
     @property
     def scope(self) -> str:
@@ -239,6 +247,134 @@ class Subscription:
             }
         ]
 
+    def assign_policy(
+        self, definition: str, name: str, *, initiative: bool = True, enforcement: str = "Default", scope: str = ""
+    ) -> None:
+        """A policy (or initiative) assignment at ``scope`` (default: the subscription)."""
+        scope = scope or self.scope
+        kind = "policySetDefinitions" if initiative else "policyDefinitions"
+        self.policy_assignments.append(
+            {
+                "id": f"{scope}/providers/Microsoft.Authorization/policyAssignments/{name}",
+                "name": name,
+                "type": "Microsoft.Authorization/policyAssignments",
+                "location": "westeurope",
+                "identity": {"type": "None"},
+                "properties": {
+                    "displayName": name,
+                    "policyDefinitionId": f"/providers/Microsoft.Authorization/{kind}/{definition}",
+                    "definitionVersion": "1.*.*",
+                    "scope": scope,
+                    "notScopes": [],
+                    "parameters": {},
+                    "enforcementMode": enforcement,
+                    "metadata": {"assignedBy": "Security Center"},
+                },
+            }
+        )
+
+    def set_security_contact(
+        self, emails: str, *, alert_severity: str | None = "High", enabled: bool = True, roles: bool = True
+    ) -> None:
+        """The subscription's default contact, in the 2023-12-01-preview shape."""
+        sources: list[dict[str, Any]] = [{"sourceType": "AttackPath", "minimalRiskLevel": "Critical"}]
+        if alert_severity is not None:
+            sources.insert(0, {"sourceType": "Alert", "minimalSeverity": alert_severity})
+        self.security_contacts = [
+            {
+                "id": f"{self.scope}/providers/Microsoft.Security/securityContacts/default",
+                "name": "default",
+                "type": "Microsoft.Security/securityContacts",
+                "properties": {
+                    "emails": emails,
+                    "phone": "",
+                    "isEnabled": enabled,
+                    "notificationsByRole": {"state": "On" if roles else "Off", "roles": ["Owner"] if roles else []},
+                    "notificationsSources": sources,
+                },
+            }
+        ]
+
+    def set_secure_score(self, percentage: float, maximum: int = 58) -> None:
+        """The ascScore entry (and, as in Azure, scores of other initiatives beside it)."""
+        self.secure_scores = [
+            {
+                "id": f"{self.scope}/providers/Microsoft.Security/secureScores/{name}",
+                "name": name,
+                "type": "Microsoft.Security/secureScores",
+                "properties": {
+                    "displayName": display,
+                    "score": {"max": maximum, "current": round(maximum * pct, 2), "percentage": pct},
+                    "weight": 12,
+                },
+            }
+            for name, display, pct in (("iso27001", "ISO 27001", 0.5), ("ascScore", "ASC Default", percentage))
+        ]
+
+    def add_alert(self, name: str, severity: str, status: str, generated: str) -> None:
+        self.alerts.append(
+            {
+                "id": f"{self.scope}/resourceGroups/rg-web/providers/Microsoft.Security/locations/westeurope/"
+                f"alerts/{name}",
+                "name": name,
+                "type": "Microsoft.Security/Locations/alerts",
+                "properties": {
+                    "alertDisplayName": f"Suspicious activity {name}",
+                    "alertType": "VM_SuspiciousActivity",
+                    "severity": severity,
+                    "status": status,
+                    "timeGeneratedUtc": generated,
+                    "startTimeUtc": generated,
+                    "compromisedEntity": "alert-entity-vm-web-01",
+                    "entities": [{"type": "account", "name": "alert-entity-jdoe", "$id": "1"}],
+                    "intent": "Execution",
+                },
+            }
+        )
+
+    def add_site(
+        self,
+        name: str,
+        *,
+        https_only: bool = True,
+        min_tls: str = "1.2",
+        ftps: str = "FtpsOnly",
+        kind: str = "app",
+        rg: str = "rg-web",
+    ) -> None:
+        site_id = self.rid(rg, "Microsoft.Web/sites", name)
+        self.sites.append(
+            {
+                "id": site_id,
+                "name": name,
+                "type": "Microsoft.Web/sites",
+                "kind": kind,
+                "location": "westeurope",
+                "tags": {},
+                "properties": {
+                    "state": "Running",
+                    "defaultHostName": f"{name}.azurewebsites.net",
+                    "httpsOnly": https_only,
+                    "enabled": True,
+                    # As in Azure, the list's siteConfig leaves the TLS and FTP settings null.
+                    "siteConfig": {"minTlsVersion": None, "ftpsState": None, "numberOfWorkers": 1},
+                },
+            }
+        )
+        self.site_configs[name] = {
+            "id": f"{site_id}/config/web",
+            "name": name,
+            "type": "Microsoft.Web/sites/config",
+            "location": "westeurope",
+            "properties": {
+                "minTlsVersion": min_tls,
+                "scmMinTlsVersion": "1.2",
+                "ftpsState": ftps,
+                "http20Enabled": True,
+                "alwaysOn": True,
+            },
+        }
+
 
 class AzureImitation:
     """Login + ARM + Graph imitations sharing one throwaway certificate."""
@@ -355,6 +491,10 @@ class AzureImitation:
         state: str = "enabled",
         include_users: tuple[str, ...] = ("All",),
         controls: tuple[str, ...] = ("mfa",),
+        *,
+        operator: str = "OR",
+        include_apps: tuple[str, ...] = ("All",),
+        terms_of_use: tuple[str, ...] = (),
     ) -> None:
         self.ca_policies.append(
             {
@@ -372,14 +512,14 @@ class AzureImitation:
                         "includeRoles": [],
                         "excludeRoles": [],
                     },
-                    "applications": {"includeApplications": ["All"], "excludeApplications": []},
+                    "applications": {"includeApplications": list(include_apps), "excludeApplications": []},
                     "clientAppTypes": ["all"],
                 },
                 "grantControls": {
-                    "operator": "OR",
+                    "operator": operator,
                     "builtInControls": list(controls),
                     "customAuthenticationFactors": [],
-                    "termsOfUse": [],
+                    "termsOfUse": list(terms_of_use),
                     "authenticationStrength": None,
                 },
                 "sessionControls": None,
@@ -423,6 +563,18 @@ class AzureImitation:
                 lambda r, sub: self._collection(r, sub, "pricings", paged=False),
             ),
             (sub + r"/providers/Microsoft\.Authorization/roleAssignments", self._role_assignments),
+            (sub + r"/providers/Microsoft\.Authorization/policyAssignments", self._policy_assignments),
+            (
+                sub + r"/providers/Microsoft\.Security/securityContacts",
+                lambda r, sub: self._collection(r, sub, "security_contacts"),
+            ),
+            (
+                sub + r"/providers/Microsoft\.Security/secureScores",
+                lambda r, sub: self._collection(r, sub, "secure_scores"),
+            ),
+            (sub + r"/providers/Microsoft\.Security/alerts", lambda r, sub: self._collection(r, sub, "alerts")),
+            (sub + r"/providers/Microsoft\.Web/sites", lambda r, sub: self._collection(r, sub, "sites")),
+            (rg + r"/Microsoft\.Web/sites/(?P<name>[^/]+)/config/web", self._site_config),
             (sub + r"/providers/Microsoft\.Authorization/roleDefinitions", self._role_definitions),
             (
                 sub + r"/providers/Microsoft\.Insights/diagnosticSettings",
@@ -502,6 +654,7 @@ class AzureImitation:
             "tenantId": TENANT,
             "displayName": s.name,
             "state": s.state,
+            **({"tags": s.tags} if s.tags is not None else {}),
             "subscriptionPolicies": {
                 "locationPlacementId": "Public_2014-09-01",
                 "quotaId": "PayAsYouGo_2014-09-01",
@@ -540,6 +693,17 @@ class AzureImitation:
         if req.query.get("$filter") != "atScope()":
             return arm_error(400, "UnsupportedQuery", "this imitation answers $filter=atScope() only")
         return self._page(req, self.subscriptions[sub].role_assignments, self.arm_page_size, "nextLink")
+
+    def _policy_assignments(self, req: Request, sub: str) -> Any:
+        if req.query.get("$filter") != "atScope()":
+            return arm_error(400, "UnsupportedQuery", "this imitation answers $filter=atScope() only")
+        return self._collection(req, sub, "policy_assignments")
+
+    def _site_config(self, req: Request, sub: str, name: str) -> Any:
+        config = self.subscriptions[sub].site_configs.get(name)
+        if config is None:
+            return arm_error(404, "ResourceNotFound", f"The Resource 'Microsoft.Web/sites/{name}' was not found.")
+        return config
 
     def _role_definitions(self, req: Request, sub: str) -> Any:
         definitions = [

@@ -55,6 +55,13 @@ class GcpImitation:
     keys: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # account email -> keys
     firewalls: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     sql_instances: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    compute_metadata: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # project id -> items
+    networks: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    # project id -> [(scope, proxy)], scope "global" or "regions/<r>"; the same for SSL policies
+    https_proxies: dict[str, list[tuple[str, dict[str, Any]]]] = field(default_factory=dict)
+    ssl_policies: dict[str, list[tuple[str, dict[str, Any]]]] = field(default_factory=dict)
+    granted: dict[str, set[str]] = field(default_factory=dict)  # project id -> permissions the caller holds
+    contacts: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # resource name -> own contacts
     disabled: set[tuple[str, str]] = field(default_factory=set)  # (api, project id) not enabled
     denied: set[tuple[str, str]] = field(default_factory=set)  # (api, project id or resource) -> 403
     gone_accounts: set[str] = field(default_factory=set)  # listed, but deleted before keys.list
@@ -185,6 +192,12 @@ class GcpImitation:
             ("GET", r"/v1/projects/(?P<project>[^/]+)/serviceAccounts/(?P<email>[^/]+)/keys", self._list_keys),
             ("GET", r"/compute/v1/projects/(?P<project>[^/]+)/global/firewalls", self._list_firewalls),
             ("GET", r"/v1/projects/(?P<project>[^/]+)/instances", self._list_sql),
+            ("GET", r"/compute/v1/projects/(?P<project>[^/]+)", self._compute_project),
+            ("GET", r"/compute/v1/projects/(?P<project>[^/]+)/global/networks", self._list_networks),
+            ("GET", r"/compute/v1/projects/(?P<project>[^/]+)/aggregated/targetHttpsProxies", self._proxies),
+            ("GET", r"/compute/v1/projects/(?P<project>[^/]+)/aggregated/sslPolicies", self._ssl_policies),
+            ("POST", r"/v3/projects/(?P<project>[^/:]+):testIamPermissions", self._test_permissions),
+            ("GET", r"/v1/projects/(?P<project>[^/]+)/contacts:compute", self._compute_contacts),
         ]
         for method, pattern, handler in routes:
             s.route(method, pattern, self._authenticated(handler))
@@ -275,3 +288,127 @@ class GcpImitation:
             "kind": "sql#instancesList",
             **self._page(req, self.sql_instances.get(project, []), "items", "maxResults"),
         }
+
+    def _compute_denied(self, permission: str, project: str) -> Response | None:
+        """A denial of one Compute permission (``denied`` holds (permission, project)), worded as Google does."""
+        if (permission, project) not in self.denied:
+            return None
+        return google_error(
+            403, "PERMISSION_DENIED", f"Required '{permission}' permission for 'projects/{project}'", "forbidden"
+        )
+
+    def _compute_project(self, req: Request, project: str) -> Any:
+        found = self._project(project)
+        if found is None:
+            return google_error(404, "NOT_FOUND", f"The resource 'projects/{project}' was not found", "notFound")
+        metadata: dict[str, Any] = {"kind": "compute#metadata", "fingerprint": "x4pU5nWKXmA="}
+        if self.compute_metadata.get(project):
+            metadata["items"] = self.compute_metadata[project]
+        return (
+            self._guard("compute", project, "compute.googleapis.com")
+            or self._compute_denied("compute.projects.get", project)
+            or {
+                "kind": "compute#project",
+                "id": found["name"].split("/")[1],
+                "name": project,
+                "commonInstanceMetadata": metadata,
+                "defaultNetworkTier": "PREMIUM",
+                "xpnProjectStatus": "UNSPECIFIED_XPN_PROJECT_STATUS",
+                "selfLink": f"https://www.googleapis.com/compute/v1/projects/{project}",
+            }
+        )
+
+    def _list_networks(self, req: Request, project: str) -> Any:
+        return (
+            self._guard("compute", project, "compute.googleapis.com")
+            or self._compute_denied("compute.networks.list", project)
+            or {
+                "kind": "compute#networkList",
+                **self._page(req, self.networks.get(project, []), "items", "maxResults"),
+            }
+        )
+
+    def _proxies(self, req: Request, project: str) -> Any:
+        return self._aggregated(req, project, "targetHttpsProxies")
+
+    def _ssl_policies(self, req: Request, project: str) -> Any:
+        return self._aggregated(req, project, "sslPolicies")
+
+    def _aggregated(self, req: Request, project: str, collection: str) -> Any:
+        """An aggregatedList: one page of (scope, resource) pairs, grouped by scope; a scope with
+        nothing on the page answers a NO_RESULTS_ON_PAGE warning, as Compute Engine does."""
+        denied = self._guard("compute", project, "compute.googleapis.com") or self._compute_denied(
+            f"compute.{collection}.list", project
+        )
+        if denied:
+            return denied
+        pairs = (self.https_proxies if collection == "targetHttpsProxies" else self.ssl_policies).get(project, [])
+        page = self._page(req, pairs, "pairs", "maxResults")
+        items: dict[str, Any] = {}
+        for where in ("global", "regions/europe-west3"):
+            found = [resource for scope, resource in page.get("pairs", []) if scope == where]
+            items[where] = (
+                {collection: found}
+                if found
+                else {
+                    "warning": {
+                        "code": "NO_RESULTS_ON_PAGE",
+                        "message": "There are no results for scope '" + where + "' on this page.",
+                        "data": [{"key": "scope", "value": where}],
+                    }
+                }
+            )
+        body: dict[str, Any] = {"kind": f"compute#{collection[:-1]}AggregatedList", "items": items}
+        if "nextPageToken" in page:
+            body["nextPageToken"] = page["nextPageToken"]
+        return body
+
+    def _test_permissions(self, req: Request, project: str) -> Any:
+        found = self._project(project)
+        if ("testIamPermissions", project) in self.denied or found is None:
+            return google_error(
+                403,
+                "PERMISSION_DENIED",
+                f"Permission 'resourcemanager.projects.testIamPermissions' denied on resource 'projects/{project}'",
+                "IAM_PERMISSION_DENIED",
+                "cloudresourcemanager.googleapis.com",
+            )
+        held = self.granted.get(found["projectId"], set())
+        asked = req.json().get("permissions") or []
+        granted = [p for p in asked if p in held]
+        return {"permissions": granted} if granted else {}
+
+    def _compute_contacts(self, req: Request, project: str) -> Any:
+        bearer = req.headers.get("authorization", "").removeprefix("Bearer ")
+        if self.issued_tokens.get(bearer) == READ_ONLY_SCOPE:  # the method lists cloud-platform only
+            return google_error(
+                403,
+                "PERMISSION_DENIED",
+                "Request had insufficient authentication scopes.",
+                "ACCESS_TOKEN_SCOPE_INSUFFICIENT",
+                "essentialcontacts.googleapis.com",
+            )
+        if ("essentialcontacts", project) in self.denied:
+            return google_error(
+                403,
+                "PERMISSION_DENIED",
+                f"Permission 'essentialcontacts.contacts.list' denied on resource 'projects/{project}'",
+                "IAM_PERMISSION_DENIED",
+                "essentialcontacts.googleapis.com",
+            )
+        found = self._project(project)
+        if found is None:
+            return google_error(403, "PERMISSION_DENIED", f"Permission denied on resource 'projects/{project}'")
+        chain, parent = [found["name"]], found.get("parent")
+        while parent:  # the project, then its folders and organization: what contacts:compute inherits
+            chain.append(parent)
+            parent = next((f.get("parent") for f in self.folders if f["name"] == parent), None)
+        asked = req.query.get("notificationCategories") or []
+        wanted = set(asked if isinstance(asked, list) else [asked])
+
+        def subscribed(contact: dict[str, Any]) -> bool:
+            categories = set(contact.get("notificationCategorySubscriptions") or [])
+            return "ALL" in wanted or "ALL" in categories or bool(wanted & categories)
+
+        contacts = [c for name in chain for c in self.contacts.get(name, []) if subscribed(c)]
+        return self._page(req, contacts, "contacts", "pageSize")

@@ -6,7 +6,7 @@ from typing import Any
 
 from stub import Stub
 
-from .github_imitation import Estate, GitHubImitation, Repo, protection, ruleset
+from .github_imitation import Estate, GitHubImitation, Repo, dependency, environment, protection, ruleset
 
 TOKEN = "ghp_s3cr3tTokenValue0123456789abcdef"
 
@@ -47,6 +47,12 @@ def compliant_repo(name: str, **overrides: Any) -> Repo:
                 "last_used": None,
             }
         ],
+        environments=[environment("staging"), environment("production", reviewers=("alice",))],
+        dependencies=[
+            dependency("requests", "2.32.3", concluded="Apache-2.0"),
+            dependency("certifi", "2024.8.30", declared="MPL-2.0"),
+            dependency("chardet", "5.2.0", concluded="LGPL-2.1-or-later"),
+        ],
     )
     for key, value in overrides.items():
         setattr(repo, key, value)
@@ -62,7 +68,7 @@ def compliant_estate(**overrides: Any) -> Estate:
         repos=[
             compliant_repo("api"),
             compliant_repo("web", protection=None, rulesets=[ruleset(10, "active")]),
-            compliant_repo("site", visibility="public"),
+            compliant_repo("site", visibility="public", files=["README.md", ".github/SECURITY.md"]),
             Repo("attic", archived=True),  # unprotected, no scanning: archived, so out of scope
         ],
     )

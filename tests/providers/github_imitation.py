@@ -2,8 +2,10 @@
 
 It follows GitHub's documented answers: absolute ``Link`` URLs on the imitation's own host (cursor
 ``after=`` pagination for organization Dependabot alerts), ETags with ``If-None-Match`` -> 304,
-``X-RateLimit-*`` headers, the documented 404 bodies ("Branch not protected", "no analysis found"),
-rules of active rulesets only at ``/rules/branches/{b}``. ``cost()`` counts requests that GitHub would
+``X-RateLimit-*`` headers, the documented 404 bodies ("Branch not protected", "no analysis found",
+"This repository is empty."), rules of active rulesets only at ``/rules/branches/{b}``, directory listings
+at ``/contents``, an SPDX SBOM built afresh per request (new creation time, so no ETag repeats) and the
+wrapped ``{"total_count", "environments"}`` pages of ``/environments``. ``cost()`` counts requests that GitHub would
 charge against the rate limit (everything except 304).
 """
 
@@ -41,6 +43,12 @@ class Repo:
     analyses: list[dict[str, Any]] = field(default_factory=list)
     collaborators: list[dict[str, Any]] = field(default_factory=list)  # outside: {login, permissions, role_name}
     alerts: list[dict[str, Any]] = field(default_factory=list)  # open Dependabot alerts {number, severity, ...}
+    files: list[str] = field(default_factory=lambda: ["README.md"])  # paths on the default branch; [] = empty repo
+    private_vulnerability_reporting: bool = False
+    dependency_graph: bool = True  # False: the SBOM answers 404
+    # {name, version, concluded, declared}: SPDX licence expressions as GitHub reports them (NOASSERTION if unknown)
+    dependencies: list[dict[str, Any]] = field(default_factory=list)
+    environments: list[dict[str, Any]] = field(default_factory=list)  # GitHub's environment JSON minus urls
 
 
 @dataclass
@@ -147,6 +155,10 @@ class GitHubImitation:
         stub.route("GET", rf"/repos/{rp}/code-scanning/analyses", self.analyses)
         stub.route("GET", rf"/repos/{rp}/collaborators", self.collaborators)
         stub.route("GET", rf"/repos/{rp}/dependabot/alerts", self.repo_alerts)
+        stub.route("GET", rf"/repos/{rp}/private-vulnerability-reporting", self.private_reporting)
+        stub.route("GET", rf"/repos/{rp}/contents(?:/(?P<path>.+))?", self.contents)
+        stub.route("GET", rf"/repos/{rp}/dependency-graph/sbom", self.sbom)
+        stub.route("GET", rf"/repos/{rp}/environments", self.environments)
         stub.route("POST", r"/app/installations/(?P<iid>\d+)/access_tokens", self.installation_token)
 
     # -- accounting -------------------------------------------------------------------------------
@@ -458,6 +470,146 @@ class GitHubImitation:
             return self._not_found(req)
         return self._list(req, [self._alert_json(req, r, a) for a in r.alerts])
 
+    def private_reporting(self, req: Request, owner: str, repo: str) -> Response:
+        r = self._repo(owner, repo)
+        return self._not_found(req) if r is None else self._ok(req, {"enabled": r.private_vulnerability_reporting})
+
+    def contents(self, req: Request, owner: str, repo: str, path: str | None = None) -> Response:
+        r = self._repo(owner, repo)
+        if r is None:
+            return self._not_found(req)
+        if not r.files:
+            return self._not_found(req, "This repository is empty.", "/repos/contents#get-repository-content")
+        folder = (path or "").strip("/")
+        prefix = f"{folder}/" if folder else ""
+        entries: dict[str, str] = {}
+        for file in r.files:
+            if not file.startswith(prefix):
+                continue
+            head, _, rest = file[len(prefix) :].partition("/")
+            entries.setdefault(head, "dir" if rest else "file")
+        if folder and not entries:
+            if folder in r.files:  # a file: GitHub answers its content object, not a listing
+                return self._ok(req, {"type": "file", "name": folder.rsplit("/", 1)[-1], "path": folder})
+            return self._not_found(req, "Not Found", "/repos/contents#get-repository-content")
+        base, full = req.base_url, f"{self.estate.org}/{r.name}"
+        listing = [
+            {
+                "type": kind,
+                "name": name,
+                "path": prefix + name,
+                "sha": hashlib.sha1((full + prefix + name).encode()).hexdigest(),
+                "size": 0 if kind == "dir" else 512,
+                "url": f"{base}/repos/{full}/contents/{prefix}{name}?ref={r.default_branch}",
+                "html_url": f"https://github.com/{full}/{'tree' if kind == 'dir' else 'blob'}/main/{prefix}{name}",
+                "git_url": f"{base}/repos/{full}/git/{'trees' if kind == 'dir' else 'blobs'}/0",
+                "download_url": None
+                if kind == "dir"
+                else f"https://raw.githubusercontent.com/{full}/main/{prefix}{name}",
+                "_links": {"self": f"{base}/repos/{full}/contents/{prefix}{name}"},
+            }
+            for name, kind in sorted(entries.items())
+        ]
+        return self._ok(req, listing)
+
+    def sbom(self, req: Request, owner: str, repo: str) -> Response:
+        r = self._repo(owner, repo)
+        if r is None or not r.dependency_graph:
+            return self._not_found(
+                req, "Not Found", "/dependency-graph/sboms#export-a-software-bill-of-materials-sbom-for-a-repository"
+            )
+        full = f"{self.estate.org}/{r.name}"
+        root = f"SPDXRef-github-{self.estate.org}-{r.name}-{r.default_branch}"
+        packages: list[dict[str, Any]] = [
+            {
+                "name": f"com.github.{full}",
+                "SPDXID": root,
+                "versionInfo": r.default_branch,
+                "downloadLocation": "git+https://github.com/" + full,
+                "filesAnalyzed": False,
+                "licenseConcluded": "NOASSERTION",
+                "licenseDeclared": "GPL-3.0-only",  # the repository's own licence: not a dependency
+                "externalRefs": [
+                    {
+                        "referenceCategory": "PACKAGE-MANAGER",
+                        "referenceType": "purl",
+                        "referenceLocator": f"pkg:github/{full}",
+                    }
+                ],
+            }
+        ]
+        relationships = [
+            {"relationshipType": "DESCRIBES", "spdxElementId": "SPDXRef-DOCUMENT", "relatedSpdxElement": root}
+        ]
+        for n, dep in enumerate(r.dependencies):
+            spdx_id = f"SPDXRef-pip-{dep['name']}-{n}"
+            packages.append(
+                {
+                    "name": f"pip:{dep['name']}",
+                    "SPDXID": spdx_id,
+                    "versionInfo": dep["version"],
+                    "downloadLocation": "NOASSERTION",
+                    "filesAnalyzed": False,
+                    "licenseConcluded": dep["concluded"],
+                    "licenseDeclared": dep["declared"],
+                    "supplier": "NOASSERTION",
+                    "copyrightText": "NOASSERTION",
+                    "externalRefs": [
+                        {
+                            "referenceCategory": "PACKAGE-MANAGER",
+                            "referenceType": "purl",
+                            "referenceLocator": f"pkg:pypi/{dep['name']}@{dep['version']}",
+                        }
+                    ],
+                }
+            )
+            relationships.append(
+                {"relationshipType": "DEPENDS_ON", "spdxElementId": root, "relatedSpdxElement": spdx_id}
+            )
+        created = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()) + f"#{time.monotonic_ns()}"
+        body = {
+            "sbom": {
+                "SPDXID": "SPDXRef-DOCUMENT",
+                "spdxVersion": "SPDX-2.3",
+                "creationInfo": {"created": created, "creators": ["Tool: GitHub.com-Dependency-Graph"]},
+                "name": f"com.github.{full}",
+                "dataLicense": "CC0-1.0",
+                "documentNamespace": f"https://spdx.org/spdxdocs/protobom/{hashlib.sha1(created.encode()).hexdigest()}",
+                "packages": packages,
+                "relationships": relationships,
+            }
+        }
+        return self._ok(req, body)
+
+    def environments(self, req: Request, owner: str, repo: str) -> Response:
+        r = self._repo(owner, repo)
+        if r is None:
+            return self._not_found(req)
+        full, base = f"{self.estate.org}/{r.name}", req.base_url
+        envs = [
+            {
+                **env,
+                "url": f"{base}/repos/{full}/environments/{env['name']}",
+                "html_url": f"https://github.com/{full}/deployments/activity_log?environments_filter={env['name']}",
+                "protection_rules": [
+                    {
+                        **rule,
+                        "reviewers": [
+                            {**rv, "reviewer": {**rv["reviewer"], "url": f"{base}/users/{rv['reviewer']['login']}"}}
+                            for rv in rule["reviewers"]
+                        ],
+                    }
+                    if "reviewers" in rule
+                    else rule
+                    for rule in env["protection_rules"]
+                ],
+            }
+            for env in r.environments
+        ]
+        # Wrapped pages, as GitHub sends them: {"total_count": n, "environments": [...]}, Link header as usual.
+        status, headers, chunk = link_paginate(req, envs)
+        return self._answer(req, status, headers, {"total_count": len(envs), "environments": chunk})
+
     def installation_token(self, req: Request, iid: str) -> Response:
         assert req.headers.get("authorization", "").startswith("Bearer ")
         return (
@@ -470,6 +622,50 @@ class GitHubImitation:
                 "repository_selection": "all",
             },
         )
+
+
+def environment(
+    name: str,
+    reviewers: tuple[str, ...] = (),
+    protected_branches: bool | None = None,
+    wait_timer: int = 0,
+) -> dict[str, Any]:
+    """An environment as GET /repos/{o}/{r}/environments lists it (hypermedia added when served)."""
+    rules: list[dict[str, Any]] = []
+    if reviewers:
+        rules.append(
+            {
+                "id": 3755,
+                "node_id": "MDQ6R2F0ZTM3NTU=",
+                "prevent_self_review": True,
+                "type": "required_reviewers",
+                "reviewers": [
+                    {"type": "User", "reviewer": {"login": login, "id": 1, "type": "User"}} for login in reviewers
+                ],
+            }
+        )
+    if wait_timer:
+        rules.append({"id": 3736, "node_id": "MDQ6R2F0ZTM3MzY=", "type": "wait_timer", "wait_timer": wait_timer})
+    if protected_branches is not None:
+        rules.append({"id": 3756, "node_id": "MDQ6R2F0ZTM3NTY=", "type": "branch_policy"})
+    return {
+        "id": 161088068,
+        "node_id": "MDExOkVudmlyb25tZW50MTYxMDg4MDY4",
+        "name": name,
+        "created_at": "2025-10-01T09:00:00Z",
+        "updated_at": "2025-10-02T09:00:00Z",
+        "can_admins_bypass": True,
+        "protection_rules": rules,
+        "deployment_branch_policy": None
+        if protected_branches is None
+        else {"protected_branches": protected_branches, "custom_branch_policies": not protected_branches},
+    }
+
+
+def dependency(
+    name: str, version: str, concluded: str = "NOASSERTION", declared: str = "NOASSERTION"
+) -> dict[str, Any]:
+    return {"name": name, "version": version, "concluded": concluded, "declared": declared}
 
 
 def _rate_headers() -> dict[str, str]:

@@ -8,6 +8,7 @@ from typing import Any
 from .okta_imitation import OktaOrg, factor, ts, user
 
 EVERYONE = "00g0everyone0000000"
+OFFICE_ZONE = "nzo1office0000001"
 
 
 def role(rid: str, role_type: str, label: str, assignment: str = "USER") -> dict[str, Any]:
@@ -84,18 +85,32 @@ def signon_rule(
     }
 
 
-def access_rule(rid: str, factor_mode: str, status: str = "ACTIVE") -> dict[str, Any]:
+def access_rule(
+    rid: str,
+    factor_mode: str,
+    status: str = "ACTIVE",
+    *,
+    device: dict[str, Any] | None = None,
+    network: dict[str, Any] | None = None,
+    access: str = "ALLOW",
+    catch_all: bool = False,
+) -> dict[str, Any]:
+    """An authentication policy rule as Okta returns it; the catch-all rule has ``conditions: null``."""
+    conditions: dict[str, Any] | None = {"network": network or {"connection": "ANYWHERE"}}
+    if device is not None:
+        assert conditions is not None
+        conditions["device"] = device
     return {
         "id": rid,
         "type": "ACCESS_POLICY",
-        "name": f"rule {rid}",
+        "name": "Catch-all Rule" if catch_all else f"rule {rid}",
         "status": status,
-        "priority": 0,
-        "system": False,
-        "conditions": {"network": {"connection": "ANYWHERE"}},
+        "priority": 99 if catch_all else 0,
+        "system": catch_all,
+        "conditions": None if catch_all else conditions,
         "actions": {
             "appSignOn": {
-                "access": "ALLOW",
+                "access": access,
                 "verificationMethod": {
                     "type": "ASSURANCE",
                     "factorMode": factor_mode,
@@ -105,6 +120,35 @@ def access_rule(rid: str, factor_mode: str, status: str = "ACTIVE") -> dict[str,
             }
         },
     }
+
+
+def device_assurance(
+    did: str,
+    name: str,
+    platform: str,
+    *,
+    encryption: bool = True,
+    screen_lock: bool = True,
+    os_minimum: str | None = "14.2.1",
+) -> dict[str, Any]:
+    """A device assurance policy as GET /api/v1/device-assurances returns it."""
+    body: dict[str, Any] = {
+        "id": did,
+        "name": name,
+        "platform": platform,
+        "createdBy": "00u1alice000000001",
+        "createdDate": "2025-03-01T10:00:00.000Z",
+        "lastUpdate": "2025-03-02T10:00:00.000Z",
+        "lastUpdatedBy": "00u1alice000000001",
+        "osVersion": {"minimum": os_minimum} if os_minimum else None,
+        "diskEncryptionType": {"include": ["ALL_INTERNAL_VOLUMES"]} if encryption else None,
+        "screenLockType": {"include": ["PASSCODE", "BIOMETRIC"]} if screen_lock else None,
+        "secureHardwarePresent": True,
+        "_links": {"self": {"href": f"https://example.okta.com/api/v1/device-assurances/{did}"}},
+    }
+    if platform in ("ANDROID", "IOS"):
+        body["jailbreak"] = False
+    return body
 
 
 def policy(pid: str, policy_type: str, name: str, status: str = "ACTIVE", **settings: Any) -> dict[str, Any]:
@@ -217,6 +261,7 @@ def build_org(now: datetime) -> OktaOrg:
         policy("00p1signonbad00007", "OKTA_SIGN_ON", "Legacy sign-on"),
         policy("00p1accessok000008", "ACCESS_POLICY", "Admin Console"),
         policy("00p1accessbad00009", "ACCESS_POLICY", "Any two factors... except one"),
+        policy("00p1accessoffice10", "ACCESS_POLICY", "Office intranet"),
     ]
     org.rules = {
         "00p1strong00000001": [],
@@ -229,9 +274,26 @@ def build_org(now: datetime) -> OktaOrg:
             signon_rule("0pr1off", False, 999, 0, status="INACTIVE"),
         ],
         "00p1signonbad00007": [signon_rule("0pr2bad", False, 120, 0, persistent=True)],
-        "00p1accessok000008": [access_rule("rul1ok", "2FA")],
-        "00p1accessbad00009": [access_rule("rul2two", "2FA"), access_rule("rul2catch", "1FA")],
+        "00p1accessok000008": [
+            access_rule("rul1ok", "2FA", device={"registered": True, "managed": True}),
+            access_rule("rul1deny", "2FA", access="DENY", catch_all=True),
+        ],
+        "00p1accessbad00009": [
+            access_rule("rul2two", "2FA", device={"registered": True, "assurance": {"include": ["dae1macos0000001"]}}),
+            access_rule("rul2catch", "1FA"),
+            access_rule("rul2deny", "1FA", access="DENY"),
+        ],
+        "00p1accessoffice10": [
+            access_rule("rul3office", "2FA", network={"connection": "ZONE", "include": [OFFICE_ZONE]}),
+            access_rule("rul3old", "1FA", status="INACTIVE"),
+        ],
     }
+    org.device_assurances = [
+        device_assurance("dae1macos0000001", "macOS baseline", "MACOS"),
+        device_assurance("dae1windows00002", "Windows baseline", "WINDOWS", os_minimum="10.0.22631"),
+        device_assurance("dae1ios000000003", "iPhone", "IOS", screen_lock=False, os_minimum=None),
+    ]
+    org.threat_insight = {**org.threat_insight, "action": "block"}
     org.authenticators = [
         {
             "id": "aut1password000001",

@@ -25,6 +25,11 @@ FORBIDDEN = {
     "errorCauses": [],
 }
 INVALID_TOKEN = {"errorCode": "E0000011", "errorSummary": "Invalid token provided", "errorCauses": []}
+FEATURE_NOT_ENABLED = {
+    "errorCode": "E0000015",
+    "errorSummary": "You do not have permission to access the feature you are requesting",
+    "errorCauses": [],
+}
 RATE_LIMITED = {"errorCode": "E0000047", "errorSummary": "API call exceeded rate limit due to too many requests."}
 
 
@@ -97,6 +102,20 @@ class OktaOrg:
     authenticators: list[dict[str, Any]] = field(default_factory=list)
     apps: list[dict[str, Any]] = field(default_factory=list)
     logs: list[dict[str, Any]] = field(default_factory=list)
+    device_assurances: list[dict[str, Any]] = field(default_factory=list)
+    # Okta documents no paging for /device-assurances; a smaller page shows the connector follows Link anyway.
+    device_assurance_page: int = 200
+    # GET /api/v1/threats/configuration; Okta's default for a new org is "none"
+    threat_insight: dict[str, Any] = field(
+        default_factory=lambda: {
+            "action": "none",
+            "excludeZones": [],
+            "created": "2024-01-01T00:00:00.000Z",
+            "lastUpdated": "2024-01-01T00:00:00.000Z",
+            "_links": {"self": {"href": "https://example.okta.com/api/v1/threats/configuration"}},
+        }
+    )
+    engine: str = "IDENTITY"  # CLASSIC: Identity Engine features answer E0000015
     denied: list[str] = field(default_factory=list)  # path regexes answered 403 E0000006
     deleted: set[str] = field(default_factory=set)  # user ids deleted after the listing: 404 on every other call
     missing_routes: list[str] = field(default_factory=list)  # path regexes answered a bare 404 (not implemented)
@@ -137,6 +156,8 @@ class OktaImitation:
         s.route("GET", r"/api/v1/authenticators", self._guard(lambda r: self._ok(self.org.authenticators)))
         s.route("GET", r"/api/v1/apps", self._guard(lambda r: self._page(r, self.org.apps)))
         s.route("GET", r"/api/v1/logs", self._guard(self._logs))
+        s.route("GET", r"/api/v1/device-assurances", self._guard(self._device_assurances))
+        s.route("GET", r"/api/v1/threats/configuration", self._guard(lambda r: self._ok(self.org.threat_insight)))
 
     def api_requests(self) -> int:
         return sum(1 for r in self.stub.log if r.path.startswith("/api/v1/"))
@@ -238,6 +259,11 @@ class OktaImitation:
         if pid not in self.org.rules:
             return 404, self._rate_headers(), NOT_FOUND
         return self._page(req, self.org.rules[pid])
+
+    def _device_assurances(self, req: Request) -> Any:
+        if self.org.engine == "CLASSIC":
+            return 401, self._rate_headers(), FEATURE_NOT_ENABLED
+        return self._page(req, self.org.device_assurances, default=self.org.device_assurance_page)
 
     def _logs(self, req: Request) -> Any:
         since = req.query.get("since", "")

@@ -22,7 +22,7 @@ from connectors.aws import AwsConnector
 from connectors.aws import iam as aws_iam
 from connectors.base import CollectionError, EvidenceItem
 
-from .aws_estate import BAD, GOOD, MANAGEMENT, ROLE, Estate, access_analyzer, seed_all
+from .aws_estate import BAD, GOOD, MANAGEMENT, ROLE, Estate, access_analyzer, security_hub, seed_all
 
 Records = list[EvidenceItem | CollectionError]
 
@@ -55,6 +55,7 @@ def collected(moto_server: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
             "AWS_EC2_METADATA_DISABLED": "true",
             "AWS_ENDPOINT_URL": moto_server,
             "AWS_ENDPOINT_URL_ACCESSANALYZER": access_analyzer(analyzer),
+            "AWS_ENDPOINT_URL_SECURITYHUB": security_hub(analyzer),
             "MOTO_EC2_LOAD_DEFAULT_AMIS": "false",
         }.items():
             mp.setenv(key, value)
@@ -144,6 +145,21 @@ FAILING: dict[str, tuple[Callable[[Collected], set[str]], int]] = {
         0,
     ),
     "aws.rds.instance_multi_az": (lambda c: {c.estate.ids["db-bad"]}, 0),
+    # coverage checks (issue #15)
+    "aws.rds.instance_storage_autoscaling": (lambda c: {c.estate.ids["db-bad"]}, 0),
+    "aws.rds.instance_classification_tagged": (lambda c: {c.estate.ids["db-bad"]}, 0),
+    "aws.s3.bucket_classification_tagged": (lambda c: {c.estate.ids["open-bucket"]}, 0),
+    "aws.account.security_contact_registered": (lambda c: {c.estate.member}, 0),
+    "aws.ssm.session_logging_enabled": (lambda c: c.regional((M, B)), 0),
+    "aws.elbv2.listener_tls_secure": (lambda c: {c.estate.ids["web-plain"], c.estate.ids["web-old-tls"]}, 0),
+    "aws.s3.bucket_lifecycle_expiration_where_required": (lambda c: {c.estate.ids["open-bucket"]}, 0),
+    "aws.s3.bucket_object_lock_where_required": (lambda c: {c.estate.ids["open-bucket"]}, 0),
+    "aws.logs.log_group_retention_set": (lambda c: {c.estate.ids["/app/api"]}, 0),
+    "aws.logs.log_group_retention_meets_minimum": (lambda c: {c.estate.ids["CloudTrail/local-trail"]}, 0),
+    "aws.securityhub.standard_enabled": (lambda c: c.regional((M, B), (c.estate.member, G), (c.estate.member, B)), 0),
+    "aws.securityhub.no_untriaged_high_findings": (lambda c: c.regional((M, G)), 0),
+    "aws.securityhub.failed_critical_controls_within_target": (lambda c: c.regional((M, G)), 0),
+    "aws.securityhub.high_findings_resolved_within_sla": (lambda c: c.regional((M, G)), 0),
 }
 
 
@@ -168,6 +184,11 @@ def test_check_fails_on_the_seeded_non_compliant_resources(collected: Collected,
             "aws.ec2.default_security_group_restricted",
             "aws.iam.access_keys_rotated",
             "aws.iam.unused_credentials_disabled",  # pass at collection time: see below
+            # the only region with Security Hub on is the failing one: shown passing once its findings are
+            # handled (test_security_hub_findings_pass_once_triaged_and_resolved)
+            "aws.securityhub.no_untriaged_high_findings",
+            "aws.securityhub.failed_critical_controls_within_target",
+            "aws.securityhub.high_findings_resolved_within_sla",
         }
     ),
 )
@@ -360,3 +381,232 @@ def test_demo_estate_shows_every_fixed_check_passing_or_failing() -> None:
     assert statuses["aws.account.root_mfa_enabled"] == "pass"
     assert results["aws.guardduty.enabled"].failing == [f"{ACCOUNT}/{BAD}"]
     assert results["aws.accessanalyzer.enabled"].status == "error"  # the demo's permission denial
+
+
+# --- coverage checks (issue #15): scope and edge cases beyond failing/passing above ------------------
+
+
+def test_listener_tls_judges_only_internet_facing_balancers_and_names_them(collected: Collected) -> None:
+    c = collected
+    result = evaluate(c, c.records, "aws.elbv2.listener_tls_secure")
+    judged = {f.resource: f.status for f in result.findings}
+    assert judged == {
+        c.estate.ids["web-good"]: "pass",  # HTTPS TLS 1.3 policy + HTTP redirecting to HTTPS
+        c.estate.ids["web-plain"]: "fail",
+        c.estate.ids["web-old-tls"]: "fail",
+    }  # internal-http (plain HTTP, internal) is out of scope
+    messages = {f.resource: f.message for f in result.findings if f.status == "fail"}
+    assert messages[c.estate.ids["web-old-tls"]].startswith(f"load balancer web-old-tls in {B}: a listener")
+    allowed = evaluate_connector_checks(
+        AwsConnector,
+        c.records,
+        params={"aws.elbv2.listener_tls_secure": {"allowed_policies": ["ELBSecurityPolicy-2016-08"]}},
+        now=c.now,
+    )["aws.elbv2.listener_tls_secure"]
+    assert set(allowed.failing) == {c.estate.ids["web-plain"], c.estate.ids["web-good"]}
+
+
+def test_object_lock_scope_comes_from_trail_targets_or_the_records_tag(collected: Collected) -> None:
+    c = collected
+    no_trails = [r for r in c.records if not (isinstance(r, EvidenceItem) and r.kind == "aws.cloudtrail.trail")]
+    result = evaluate(c, no_trails, "aws.s3.bucket_object_lock_where_required")
+    # without trails only the records-tagged closed-bucket is in scope, and it passes (400 days, COMPLIANCE)
+    assert {f.resource: f.status for f in result.findings} == {c.estate.ids["closed-bucket"]: "pass"}
+    untagged = edited(c, "aws.s3.bucket", _set("tags", {}))
+    untagged = [r for r in untagged if not (isinstance(r, EvidenceItem) and r.kind == "aws.cloudtrail.trail")]
+    assert evaluate(c, untagged, "aws.s3.bucket_object_lock_where_required").status == "not_applicable"
+    in_years = edited(
+        c,
+        "aws.s3.bucket",
+        _set(
+            "object_lock",
+            {"ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": {"Mode": "GOVERNANCE", "Years": 1}}},
+        ),
+    )
+    assert evaluate(c, in_years, "aws.s3.bucket_object_lock_where_required").status == "pass"
+    short = edited(c, "aws.s3.bucket", _set("object_lock", {"ObjectLockEnabled": "Enabled"}))  # no default retention
+    assert set(evaluate(c, short, "aws.s3.bucket_object_lock_where_required").failing) == c.ids("aws.s3.bucket")
+    # trails unknown: a trail target could be missed, so no bucket may pass
+    denied = [*no_trails, CollectionError("aws.cloudtrail.trail", f"{M}/{B}: AccessDenied denied")]
+    assert evaluate(c, denied, "aws.s3.bucket_object_lock_where_required").status == "error"
+
+
+def test_lifecycle_needs_a_rule_that_really_deletes(collected: Collected) -> None:
+    c = collected
+    assert (
+        evaluate(
+            c, edited(c, "aws.s3.bucket", _set("tags", {})), "aws.s3.bucket_lifecycle_expiration_where_required"
+        ).status
+        == "not_applicable"
+    )
+    markers_only = [
+        {"ID": "markers", "Status": "Enabled", "Filter": {}, "Expiration": {"ExpiredObjectDeleteMarker": True}}
+    ]
+    result = evaluate(
+        c,
+        edited(c, "aws.s3.bucket", _set("lifecycle", markers_only)),
+        "aws.s3.bucket_lifecycle_expiration_where_required",
+    )
+    assert set(result.failing) == c.ids("aws.s3.bucket")
+    noncurrent = [
+        {"ID": "old", "Status": "Enabled", "Filter": {}, "NoncurrentVersionExpiration": {"NoncurrentDays": 90}}
+    ]
+    result = evaluate(
+        c,
+        edited(c, "aws.s3.bucket", _set("lifecycle", noncurrent)),
+        "aws.s3.bucket_lifecycle_expiration_where_required",
+    )
+    assert result.status == "pass" and result.counts["pass"] == 2
+    assert (
+        evaluate(
+            c, edited(c, "aws.s3.bucket", _set("lifecycle", None)), "aws.s3.bucket_lifecycle_expiration_where_required"
+        ).status
+        == "fail"
+    )
+
+
+def test_log_retention_never_expiring_is_long_enough_but_not_a_deletion_rule(collected: Collected) -> None:
+    c = collected
+    forever = edited(c, "aws.logs.log_group", _set("retentionInDays", None))
+    assert evaluate(c, forever, "aws.logs.log_group_retention_meets_minimum").status == "pass"
+    assert set(evaluate(c, forever, "aws.logs.log_group_retention_set").failing) == c.ids("aws.logs.log_group")
+    scoped = evaluate(c, c.records, "aws.logs.log_group_retention_meets_minimum").findings
+    assert {f.resource for f in scoped} == {
+        c.estate.ids["/aws/cloudtrail/org-trail"],
+        c.estate.ids["CloudTrail/local-trail"],
+    }
+    message = next(f.message for f in scoped if f.status == "fail")
+    assert message == f"log group CloudTrail/local-trail in {B} keeps events for 30 days, fewer than 365"
+
+
+def test_rds_storage_autoscaling_skips_aurora_and_classification_values_are_params(collected: Collected) -> None:
+    c = collected
+    aurora = edited(c, "aws.rds.instance", _set("Engine", "aurora-postgresql"))
+    assert evaluate(c, aurora, "aws.rds.instance_storage_autoscaling").status == "not_applicable"
+    same = edited(c, "aws.rds.instance", lambda d: d.update(MaxAllocatedStorage=d["AllocatedStorage"]))
+    assert set(evaluate(c, same, "aws.rds.instance_storage_autoscaling").failing) == c.ids("aws.rds.instance")
+    strict = evaluate_connector_checks(
+        AwsConnector,
+        c.records,
+        params={
+            "aws.rds.instance_classification_tagged": {"tag_values": ["confidential"]},
+            "aws.s3.bucket_classification_tagged": {"tag_key": "classification"},
+        },
+        now=c.now,
+    )
+    assert set(strict["aws.rds.instance_classification_tagged"].failing) == c.ids(
+        "aws.rds.instance"
+    )  # db-good: internal
+    assert set(strict["aws.s3.bucket_classification_tagged"].failing) == c.ids("aws.s3.bucket")
+
+
+def test_session_logging_judges_only_regions_with_saved_preferences(collected: Collected) -> None:
+    c = collected
+    result = evaluate(c, c.records, "aws.ssm.session_logging_enabled")
+    assert {f.resource: f.status for f in result.findings} == {f"{M}/{G}": "pass", f"{M}/{B}": "fail"}
+    to_cloudwatch = edited(
+        c,
+        "aws.ssm.region",
+        lambda d: d["session_preferences"] and d["session_preferences"].update(cloudWatchLogGroupName="/ssm/sessions"),
+    )
+    assert evaluate(c, to_cloudwatch, "aws.ssm.session_logging_enabled").status == "pass"
+
+
+def test_security_contact_needs_an_email(collected: Collected) -> None:
+    c = collected
+    blank = edited(
+        c,
+        "aws.account",
+        _set("security_contact", {"AlternateContactType": "SECURITY", "EmailAddress": "", "Name": "x"}),
+    )
+    assert set(evaluate(c, blank, "aws.account.security_contact_registered").failing) == {M, c.estate.member}
+    message = evaluate(c, c.records, "aws.account.security_contact_registered").findings
+    assert [f.message for f in message if f.status == "fail"] == [
+        f"account {c.estate.member} has no security alternate contact with an e-mail address"
+    ]
+
+
+def test_security_hub_keeps_only_the_filtered_findings_and_their_triage_facts(collected: Collected) -> None:
+    c = collected
+    hub = next(
+        r
+        for r in c.records
+        if isinstance(r, EvidenceItem) and r.id == f"{M}/{G}" and r.kind == "aws.securityhub.region"
+    )
+    assert hub.data["hub"]["HubArn"] == f"arn:aws:securityhub:{G}:{M}:hub/default"
+    assert {s["StandardsStatus"] for s in hub.data["standards"]} == {"READY", "INCOMPLETE"}
+    # LOW, ARCHIVED, other-region and other-account findings are filtered out by GetFindings
+    assert {f["Id"] for f in hub.data["high_findings"]} == {
+        "high-new-10d",
+        "critical-notified-40d",
+        "high-new-2d",
+        "critical-resolved-90d",
+        "high-suppressed-60d",
+    }
+    assert set(hub.data["high_findings"][0]) == {
+        "Id",
+        "SeverityLabel",
+        "WorkflowStatus",
+        "CreatedAt",
+        "ProductName",
+        "ComplianceStatus",
+    }
+    off = next(
+        r
+        for r in c.records
+        if isinstance(r, EvidenceItem) and r.id == f"{M}/{B}" and r.kind == "aws.securityhub.region"
+    )
+    assert off.data == {
+        "id": f"{M}/{B}",
+        "account_id": M,
+        "region": B,
+        "hub": None,
+        "standards": [],
+        "high_findings": [],
+    }
+    # a region without Security Hub is judged on the standard (fail) and out of scope for the findings checks
+    assert {f.resource for f in evaluate(c, c.records, "aws.securityhub.no_untriaged_high_findings").findings} == {
+        f"{M}/{G}"
+    }
+
+
+def test_security_hub_findings_pass_once_triaged_and_resolved(collected: Collected) -> None:
+    c = collected
+
+    def handled(data: dict[str, Any]) -> None:
+        for f in data["high_findings"]:
+            if f["CreatedAt"] < (c.now - timedelta(days=7)).isoformat():
+                f["WorkflowStatus"] = "RESOLVED"
+
+    fixed = edited(c, "aws.securityhub.region", handled)
+    for check in (
+        "aws.securityhub.no_untriaged_high_findings",
+        "aws.securityhub.failed_critical_controls_within_target",
+        "aws.securityhub.high_findings_resolved_within_sla",
+    ):
+        result = evaluate(c, fixed, check)
+        assert (result.status, result.counts["pass"]) == ("pass", 1), check
+    # NOTIFIED is triaged but not resolved: the SLA check still fails at 31 days, the triage check passes
+    notified = edited(
+        c, "aws.securityhub.region", lambda d: [f.update(WorkflowStatus="NOTIFIED") for f in d["high_findings"]]
+    )
+    assert evaluate(c, notified, "aws.securityhub.no_untriaged_high_findings").status == "pass"
+    assert evaluate(c, notified, "aws.securityhub.high_findings_resolved_within_sla").failing == [f"{M}/{G}"]
+    tolerant = evaluate_connector_checks(
+        AwsConnector,
+        c.records,
+        params={
+            "aws.securityhub.failed_critical_controls_within_target": {"max_failed": 1},
+            "aws.securityhub.no_untriaged_high_findings": {"max_triage_days": 14},
+        },
+        now=c.now,
+    )
+    assert tolerant["aws.securityhub.failed_critical_controls_within_target"].status == "pass"
+    assert tolerant["aws.securityhub.no_untriaged_high_findings"].status == "pass"
+    cis_only = evaluate_connector_checks(
+        AwsConnector,
+        c.records,
+        params={"aws.securityhub.standard_enabled": {"required_standards": ["cis-aws-foundations-benchmark"]}},
+        now=c.now,
+    )["aws.securityhub.standard_enabled"]
+    assert f"{M}/{G}" in cis_only.failing  # CIS is INCOMPLETE, not READY

@@ -10,7 +10,7 @@ import pytest
 from annexa_cli import annexa
 from stub import Stub
 
-from .aws_estate import BAD, GOOD, MANAGEMENT, access_analyzer, seed_all
+from .aws_estate import BAD, GOOD, MANAGEMENT, access_analyzer, security_hub, seed_all
 
 REPO = Path(__file__).parents[2]
 
@@ -28,7 +28,12 @@ def test_annexa_run_and_report_with_the_aws_connector(
         "  aws:\n"
         f"    regions: [{GOOD}, {BAD}]\n"
     )
-    env = {**os.environ, "AWS_ENDPOINT_URL_ACCESSANALYZER": access_analyzer(stub), "PYTHONPATH": str(REPO)}
+    env = {
+        **os.environ,
+        "AWS_ENDPOINT_URL_ACCESSANALYZER": access_analyzer(stub),
+        "AWS_ENDPOINT_URL_SECURITYHUB": security_hub(stub),
+        "PYTHONPATH": str(REPO),
+    }
     run = annexa(["run", "-c", str(config)], env, tmp_path)
     assert run.returncode == 0, run.stdout + run.stderr
     report = annexa(["report", "-c", str(config), "--format", "json"], env, tmp_path)
@@ -42,6 +47,18 @@ def test_annexa_run_and_report_with_the_aws_connector(
     assert [f["resource"] for f in checks["aws.guardduty.enabled"]["failing"]] == [f"{MANAGEMENT}/{BAD}"]
     assert checks["aws.rds.instance_not_public"]["status"] == "fail"
     assert checks["aws.account.root_access_keys_absent"]["status"] == "pass"
+    # coverage checks (issue #15), end to end
+    assert {f["resource"] for f in checks["aws.elbv2.listener_tls_secure"]["failing"]} == {
+        estate.ids["web-plain"],
+        estate.ids["web-old-tls"],
+    }
+    assert [f["resource"] for f in checks["aws.s3.bucket_object_lock_where_required"]["failing"]] == [
+        estate.ids["open-bucket"]
+    ]
+    assert [f["resource"] for f in checks["aws.securityhub.no_untriaged_high_findings"]["failing"]] == [
+        f"{MANAGEMENT}/{GOOD}"
+    ]
+    assert checks["aws.account.security_contact_registered"]["status"] == "pass"  # no member account here
     assert {c for c in checks if c.startswith("aws.")} >= {
         "aws.account.root_mfa_enabled",
         "aws.s3.bucket_public_access_blocked",

@@ -15,7 +15,7 @@ from connectors.aws import iam as aws_iam
 from connectors.aws import session as aws_session
 from connectors.base import CollectionError, ConnectorError, EvidenceItem
 
-from .aws_estate import BAD, GOOD, MANAGEMENT, ROLE, Estate, access_analyzer, seed_all
+from .aws_estate import BAD, GOOD, MANAGEMENT, ROLE, Estate, access_analyzer, security_hub, seed_all
 from .aws_moto import FaultyMoto
 
 REGIONS = [GOOD, BAD]
@@ -30,11 +30,13 @@ def faulty_moto(moto_server: str) -> Iterator[FaultyMoto]:
 
 @pytest.fixture
 def moto(faulty_moto: FaultyMoto, monkeypatch: pytest.MonkeyPatch, stub: Stub) -> FaultyMoto:
-    """A fresh moto state behind the fault injector; Access Analyzer (absent from moto) imitated."""
+    """A fresh moto state behind the fault injector; Access Analyzer (absent from moto) and Security Hub
+    (moto lacks GetEnabledStandards and GetFindings filters) imitated."""
     monkeypatch.setenv("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")  # read by the in-process server: faster regions
     faulty_moto.reset()
     monkeypatch.setenv("AWS_ENDPOINT_URL", faulty_moto.url)
     monkeypatch.setenv("AWS_ENDPOINT_URL_ACCESSANALYZER", access_analyzer(stub))
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SECURITYHUB", security_hub(stub))
     import botocore.retries.standard as std
 
     # botocore's jittered backoff would sleep seconds per retry; the retry decisions stay real.
@@ -137,7 +139,13 @@ def test_only_read_operations_are_sent(estate: Estate, moto: FaultyMoto) -> None
     assert len(calls) > 50
     read = ("Get", "List", "Describe", "GenerateCredentialReport", "AssumeRole")
     writes = [c for c in calls if c.protocol != "rest" and not c.operation.startswith(read)]
-    writes += [c for c in calls if c.protocol == "rest" and c.method not in ("GET", "HEAD")]
+    # AWS Account Management answers every operation, reads included, to a POST (POST /getAlternateContact).
+    rest_reads = ("POST /get", "POST /list")
+    writes += [
+        c
+        for c in calls
+        if c.protocol == "rest" and c.method not in ("GET", "HEAD") and not c.operation.startswith(rest_reads)
+    ]
     assert writes == []
     # S3 calls for a bucket go to the bucket's own region
     closed = {
@@ -209,6 +217,11 @@ MISSING_DETAILS = {
     "DescribeConfigurationRecorderStatus": ("aws.config.region", ()),  # nested: each recorder's status
     "DescribeFlowLogs": ("aws.ec2.vpc", ("flow_logs",)),
     "GetKeyRotationStatus": ("aws.kms.key", ("rotation_enabled", "rotation_period_days")),
+    "GET /*?tagging": ("aws.s3.bucket", ("tags",)),
+    "GET /*?lifecycle": ("aws.s3.bucket", ("lifecycle",)),
+    "GET /*?object-lock": ("aws.s3.bucket", ("object_lock",)),
+    "POST /getAlternateContact": ("aws.account", ("security_contact",)),
+    "DescribeListeners": ("aws.elbv2.load_balancer", ("listeners",)),
 }
 ALSO_UNKNOWN = {("aws.account", ("s3_public_access_block",))}
 # The checks reading what those calls return; every other check must keep its verdict.
@@ -225,6 +238,11 @@ READ_THE_MISSING_DETAILS = {
     "aws.cloudtrail.multi_region_logging",
     "aws.ec2.vpc_flow_logs_enabled",
     "aws.kms.key_rotation_enabled",
+    "aws.s3.bucket_classification_tagged",
+    "aws.s3.bucket_lifecycle_expiration_where_required",
+    "aws.account.security_contact_registered",
+    "aws.elbv2.listener_tls_secure",
+    "aws.s3.bucket_object_lock_where_required",
 }
 
 
@@ -388,3 +406,203 @@ def test_package_import_does_not_import_boto3() -> None:
 
     code = "import sys, connectors.aws; assert not [m for m in sys.modules if m.startswith(('boto', 'botocore'))]"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# --- coverage kinds and fields (issue #15) ------------------------------------------------------------
+
+
+def test_coverage_kinds_and_fields_are_collected(estate: Estate) -> None:
+    records = collect_items(AwsConnector, {"regions": REGIONS, "accounts_role": ROLE})
+    assert errors_of(records) == []
+    accounts = items_of(records, "aws.account")
+    assert accounts[MANAGEMENT]["security_contact"] == {
+        "AlternateContactType": "SECURITY",
+        "EmailAddress": "security@example.com",
+        "Name": "Security team",
+        "Title": "CSIRT",
+    }  # the phone number is not kept
+    assert accounts[estate.member]["security_contact"] is None  # ResourceNotFoundException -> null
+
+    buckets = items_of(records, "aws.s3.bucket")
+    closed, opened = buckets[estate.ids["closed-bucket"]], buckets[estate.ids["open-bucket"]]
+    assert closed["tags"] == {"data-classification": "confidential", "retention": "7y", "records": "audit"}
+    assert closed["lifecycle"][0]["Expiration"] == {"Days": 2557}
+    assert closed["object_lock"]["ObjectLockEnabled"] == "Enabled"
+    assert closed["object_lock"]["Rule"]["DefaultRetention"]["Days"] == 400
+    assert opened["tags"] == {"retention": "30d"} and opened["object_lock"] is None  # not found -> null
+    assert [r["Status"] for r in opened["lifecycle"]] == ["Enabled", "Disabled"]
+
+    dbs = items_of(records, "aws.rds.instance")
+    assert dbs[estate.ids["db-good"]]["MaxAllocatedStorage"] == 100
+    assert dbs[estate.ids["db-good"]]["TagList"] == [{"Key": "data-classification", "Value": "internal"}]
+
+    ssm = items_of(records, "aws.ssm.region")
+    assert set(ssm) == {f"{a}/{r}" for a in (MANAGEMENT, estate.member) for r in REGIONS}
+    assert ssm[f"{MANAGEMENT}/{GOOD}"]["session_preferences"]["s3BucketName"] == "open-bucket"
+    assert ssm[f"{estate.member}/{GOOD}"]["session_preferences"] is None  # InvalidDocument -> null
+
+    balancers = items_of(records, "aws.elbv2.load_balancer")
+    assert set(balancers) == {estate.ids[n] for n in ("web-good", "internal-http", "web-plain", "web-old-tls")}
+    good = balancers[estate.ids["web-good"]]
+    assert good["region"] == GOOD and good["Scheme"] == "internet-facing"
+    listeners = {lst["Protocol"]: lst for lst in good["listeners"]}
+    assert listeners["HTTPS"]["SslPolicy"] == "ELBSecurityPolicy-TLS13-1-2-2021-06"
+    assert listeners["HTTP"]["DefaultActions"][0]["RedirectConfig"]["Protocol"] == "HTTPS"
+
+    groups = items_of(records, "aws.logs.log_group")
+    assert set(groups) == {estate.ids[n] for n in ("/aws/cloudtrail/org-trail", "/app/api", "CloudTrail/local-trail")}
+    assert groups[estate.ids["/app/api"]]["retentionInDays"] is None  # absent in the answer: never expires
+    assert groups[estate.ids["/aws/cloudtrail/org-trail"]]["retentionInDays"] == 400
+
+
+# operation denied -> (kind, fields of the error or None for the whole kind, checks that must be `error`)
+COVERAGE_DENIALS: dict[str, tuple[str, tuple[str, ...] | None, set[str]]] = {
+    "POST /getAlternateContact": ("aws.account", ("security_contact",), {"aws.account.security_contact_registered"}),
+    "GET /*?tagging": (
+        "aws.s3.bucket",
+        ("tags",),
+        {"aws.s3.bucket_classification_tagged", "aws.s3.bucket_lifecycle_expiration_where_required"},
+    ),
+    "GET /*?lifecycle": ("aws.s3.bucket", ("lifecycle",), {"aws.s3.bucket_lifecycle_expiration_where_required"}),
+    "GET /*?object-lock": ("aws.s3.bucket", ("object_lock",), {"aws.s3.bucket_object_lock_where_required"}),
+    "GetDocument": ("aws.ssm.region", None, {"aws.ssm.session_logging_enabled"}),
+    "DescribeLoadBalancers": ("aws.elbv2.load_balancer", None, {"aws.elbv2.listener_tls_secure"}),
+    "DescribeListeners": ("aws.elbv2.load_balancer", ("listeners",), {"aws.elbv2.listener_tls_secure"}),
+    "DescribeLogGroups": (
+        "aws.logs.log_group",
+        None,
+        {"aws.logs.log_group_retention_set", "aws.logs.log_group_retention_meets_minimum"},
+    ),
+}
+CALL_NAMES = {
+    "POST /getAlternateContact": "GetAlternateContact",
+    "GET /*?tagging": "GetBucketTagging",
+    "GET /*?lifecycle": "GetBucketLifecycleConfiguration",
+    "GET /*?object-lock": "GetObjectLockConfiguration",
+}
+
+
+@pytest.mark.parametrize("operation", sorted(COVERAGE_DENIALS))
+def test_a_denied_coverage_call_makes_its_checks_error_never_pass(
+    estate: Estate, moto: FaultyMoto, operation: str
+) -> None:
+    kind, fields, erroring = COVERAGE_DENIALS[operation]
+    moto.deny(operation)
+    records = collect_items(AwsConnector, {"regions": REGIONS})
+    errors = errors_of(records)
+    assert {(e.kind, e.fields) for e in errors} == {(kind, fields)}
+    call = CALL_NAMES.get(operation, operation)
+    for error in errors:
+        assert error.message.startswith(f"{MANAGEMENT}/"), error.message
+        assert call in error.message and "AccessDenied" in error.message, error.message
+        if fields is not None:
+            assert f"({', '.join(fields)} unknown)" in error.message
+    if fields is not None:  # the items stay, with the field left out (never null)
+        assert items_of(records, kind) and all(fields[0] not in d for d in items_of(records, kind).values())
+    else:
+        assert items_of(records, kind) == {}
+    results = evaluate_connector_checks(AwsConnector, records)
+    assert {c: results[c].status for c in erroring} == {c: "error" for c in erroring}
+    assert all(f.status != "pass" for c in erroring for f in results[c].findings if f.resource)
+    # a check over the same kind that does not read the field keeps its verdict
+    if kind == "aws.s3.bucket":
+        assert results["aws.s3.bucket_encrypted"].failing == [estate.ids["open-bucket"]]
+
+
+def test_denied_tags_leave_object_lock_judged_for_trail_targets(estate: Estate, moto: FaultyMoto) -> None:
+    moto.deny("GET /*?tagging")
+    results = evaluate_connector_checks(AwsConnector, collect_items(AwsConnector, {"regions": REGIONS}))
+    # both buckets receive a trail's logs: in scope without their tags, judged on their Object Lock
+    verdicts = {f.resource: f.status for f in results["aws.s3.bucket_object_lock_where_required"].findings}
+    assert verdicts == {estate.ids["open-bucket"]: "fail", estate.ids["closed-bucket"]: "pass"}
+
+
+def test_load_balancers_and_log_groups_are_listed_across_pages(
+    estate: Estate, moto: FaultyMoto, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(aws_session.PAGE_SIZES, "describe_load_balancers", 1)  # 2 per region -> 2 pages
+    monkeypatch.setitem(aws_session.PAGE_SIZES, "describe_log_groups", 1)  # 2 in GOOD -> 2 pages
+    # moto ignores PageSize on DescribeListeners (one page); the paginator is used all the same
+    monkeypatch.setitem(aws_session.PAGE_SIZES, "describe_listeners", 1)
+    records = collect_items(AwsConnector, {"regions": REGIONS})
+    assert errors_of(records) == []
+    assert len(items_of(records, "aws.elbv2.load_balancer")) == 4
+    assert len(items_of(records, "aws.logs.log_group")) == 3
+    assert len(items_of(records, "aws.elbv2.load_balancer")[estate.ids["web-good"]]["listeners"]) == 2
+    ops = [(c.operation, c.region) for c in moto.calls()]
+    assert ops.count(("DescribeLoadBalancers", GOOD)) == 2 and ops.count(("DescribeLoadBalancers", BAD)) == 2
+    assert ops.count(("DescribeLogGroups", GOOD)) == 2 and ops.count(("DescribeLogGroups", BAD)) == 1
+    # one DescribeListeners per load balancer: ELBv2 cannot list a region's listeners in one call
+    assert [op for op, _ in ops].count("DescribeListeners") == 4
+
+
+def _deny_on_stub(stub: Stub, method: str, path: str, action: str) -> None:
+    body = {"Code": "AccessDeniedException", "Message": f"User is not authorized to perform: securityhub:{action}"}
+    stub.fail(method, path, 403, times=100, headers={"x-amzn-ErrorType": "AccessDeniedException"}, body=body)
+
+
+SECURITY_HUB_CHECKS = {
+    "aws.securityhub.standard_enabled",
+    "aws.securityhub.no_untriaged_high_findings",
+    "aws.securityhub.failed_critical_controls_within_target",
+    "aws.securityhub.high_findings_resolved_within_sla",
+}
+
+
+def test_security_hub_findings_and_standards_are_listed_across_pages(
+    estate: Estate, stub: Stub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(aws_session.PAGE_SIZES, "get_findings", 2)  # 5 matching findings -> 3 pages
+    monkeypatch.setitem(aws_session.PAGE_SIZES, "get_enabled_standards", 1)  # 3 standards -> 3 pages
+    records = collect_items(AwsConnector, {"regions": REGIONS})
+    assert errors_of(records) == []
+    hub = items_of(records, "aws.securityhub.region")[f"{MANAGEMENT}/{GOOD}"]
+    assert len(hub["high_findings"]) == 5 and len(hub["standards"]) == 3
+    assert stub.count("POST", "/findings") == 3 and stub.count("POST", "/standards/get") == 3
+    sent = next(r for r in stub.log if r.path == "/findings").json()
+    assert sent["Filters"]["RecordState"] == [{"Value": "ACTIVE", "Comparison": "EQUALS"}]
+    assert {c["Value"] for c in sent["Filters"]["SeverityLabel"]} == {"HIGH", "CRITICAL"}
+    assert sent["Filters"]["AwsAccountId"] == [{"Value": MANAGEMENT, "Comparison": "EQUALS"}]
+    assert sent["MaxResults"] == 2
+    # Security Hub off (InvalidAccessException "not subscribed") is a fact, never an error
+    off = items_of(records, "aws.securityhub.region")[f"{MANAGEMENT}/{BAD}"]
+    assert off["hub"] is None and off["high_findings"] == []
+    assert stub.count("POST", "/findings") == 3  # no findings asked where the hub is off
+
+
+def test_a_denied_describe_hub_makes_every_security_hub_check_error(estate: Estate, stub: Stub) -> None:
+    _deny_on_stub(stub, "GET", "/accounts", "DescribeHub")
+    records = collect_items(AwsConnector, {"regions": REGIONS})
+    errors = errors_of(records)
+    assert [(e.kind, e.fields) for e in errors] == [("aws.securityhub.region", None)] * 2
+    assert {e.message.split(":")[0] for e in errors} == {f"{MANAGEMENT}/{GOOD}", f"{MANAGEMENT}/{BAD}"}
+    assert all("not authorized to perform: securityhub:DescribeHub" in e.message for e in errors)
+    assert items_of(records, "aws.securityhub.region") == {}
+    results = evaluate_connector_checks(AwsConnector, records)
+    assert {c: results[c].status for c in SECURITY_HUB_CHECKS} == {c: "error" for c in SECURITY_HUB_CHECKS}
+
+
+@pytest.mark.parametrize(
+    ("path", "action", "field", "erroring"),
+    [
+        ("/findings", "GetFindings", "high_findings", SECURITY_HUB_CHECKS - {"aws.securityhub.standard_enabled"}),
+        ("/standards/get", "GetEnabledStandards", "standards", {"aws.securityhub.standard_enabled"}),
+    ],
+)
+def test_a_denied_security_hub_detail_leaves_only_its_checks_in_error(
+    estate: Estate, stub: Stub, path: str, action: str, field: str, erroring: set[str]
+) -> None:
+    _deny_on_stub(stub, "POST", path, action)
+    records = collect_items(AwsConnector, {"regions": REGIONS})
+    errors = errors_of(records)
+    assert [(e.kind, e.fields) for e in errors] == [("aws.securityhub.region", (field,))]
+    assert errors[0].message.startswith(f"{MANAGEMENT}/{GOOD}: {action} ({field} unknown): AccessDeniedException")
+    hub = items_of(records, "aws.securityhub.region")[f"{MANAGEMENT}/{GOOD}"]
+    assert field not in hub and hub["hub"] is not None
+    results = evaluate_connector_checks(AwsConnector, records)
+    # the region whose detail is unknown errors (standard_enabled still fails overall: BAD has no hub)
+    good = {c: {f.resource: f.status for f in results[c].findings}[f"{MANAGEMENT}/{GOOD}"] for c in erroring}
+    assert good == {c: "error" for c in erroring}
+    assert all(results[c].status in ("error", "fail") for c in erroring)
+    kept = SECURITY_HUB_CHECKS - erroring
+    assert {c: results[c].status for c in kept} == {c: "fail" for c in kept}  # still judged, still failing

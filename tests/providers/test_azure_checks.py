@@ -32,6 +32,10 @@ def nsg(name: str, sub: str = A) -> str:
     return f"{sub}/resourceGroups/rg-net/providers/Microsoft.Network/networkSecurityGroups/{name}"
 
 
+def site(name: str, rg: str = "rg-web", sub: str = A) -> str:
+    return f"{sub}/resourceGroups/{rg}/providers/Microsoft.Web/sites/{name}"
+
+
 # check id -> the resources failing in the seeded estate
 EXPECTED_FAILURES = {
     "azure.storage.secure_transfer_required": [storage("legacydata", "rg-legacy")],
@@ -53,7 +57,21 @@ EXPECTED_FAILURES = {
         "stale_ext#EXT#@example.onmicrosoft.com",
         "never_ext#EXT#@example.onmicrosoft.com",
     ],
+    "azure.entra.compliant_device_required": [TENANT],
+    "azure.storage.account_classification_tagged": [storage("legacydata", "rg-legacy"), storage("sandboxtmp", sub=B)],
+    "azure.keyvault.vault_classification_tagged": [vault("kv-legacy")],
+    "azure.storage.geo_redundant_where_critical": [storage("legacydata", "rg-legacy")],
+    "azure.subscription.environment_tagged": [B],
+    "azure.subscription.defender_cspm_enabled": [B],
+    "azure.subscription.security_baseline_assigned": [B],
+    "azure.subscription.security_contact_notified": [B],
+    "azure.subscription.secure_score_meets_target": [B],
+    "azure.subscription.no_untriaged_high_alerts": [B],
+    "azure.subscription.high_alerts_resolved_within_sla": [B],
+    "azure.web.site_https_tls12": [site("app-legacy", "rg-legacy")],
 }
+# Checks out of scope until annexa.yaml switches them on: not_applicable in every estate by default.
+OPT_IN: dict[str, tuple[str, list[str]]] = {"azure.entra.terms_of_use_required": ("not_applicable", [])}
 
 FIXED_CONTROLS = {
     "azure.storage.secure_transfer_required": {"A.8.24"},
@@ -66,6 +84,23 @@ FIXED_CONTROLS = {
     "azure.subscription.activity_log_exported": {"A.8.15"},
     "azure.entra.mfa_required": {"A.8.5"},
     "azure.entra.users_mfa_registered": {"A.8.5"},
+    "azure.entra.compliant_device_required": {"A.6.7", "A.8.1"},
+    "azure.storage.account_classification_tagged": {"A.5.12", "A.5.13"},
+    "azure.keyvault.vault_classification_tagged": {"A.5.12", "A.5.13"},
+    "azure.storage.geo_redundant_where_critical": {"A.5.30"},
+    "azure.subscription.environment_tagged": {"A.8.31"},
+    "azure.subscription.defender_cspm_enabled": {"A.5.23"},
+    "azure.subscription.security_baseline_assigned": {"A.5.23"},
+    "azure.subscription.security_contact_notified": {"A.5.24"},
+    "azure.subscription.secure_score_meets_target": {"A.5.36"},
+    "azure.subscription.no_untriaged_high_alerts": {"A.5.25"},
+    "azure.entra.terms_of_use_required": {"A.5.10"},
+    "azure.web.site_https_tls12": {"A.8.21", "A.5.14"},
+}
+# Links that may never count as a control's core evidence.
+SUPPORTING_ONLY = {
+    "azure.subscription.security_baseline_assigned": {"A.8.9"},
+    "azure.subscription.high_alerts_resolved_within_sla": {"A.5.26"},
 }
 
 
@@ -81,9 +116,16 @@ def az(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[AzureImitati
 
 def test_every_fixed_check_exists_with_its_controls() -> None:
     results = evaluate_connector_checks(AzureConnector, [], now=NOW)
-    assert set(EXPECTED_FAILURES) == set(results)
+    assert set(EXPECTED_FAILURES) | set(OPT_IN) == set(results)
     for check_id, controls in FIXED_CONTROLS.items():
         assert controls <= set(results[check_id].check.definition.control_ids), check_id
+    for check_id, controls in SUPPORTING_ONLY.items():
+        definition = results[check_id].check.definition
+        assert {c: definition.strength_of(c) for c in controls} == dict.fromkeys(controls, "supporting"), check_id
+        assert controls <= set(definition.control_ids), check_id
+    for check_id, controls in FIXED_CONTROLS.items():
+        definition = results[check_id].check.definition
+        assert {c: definition.strength_of(c) for c in controls} == dict.fromkeys(controls, "primary"), check_id
 
 
 def test_checks_fail_on_the_seeded_estate_and_name_the_resources(az: AzureImitation) -> None:
@@ -107,7 +149,10 @@ def test_checks_fail_on_the_seeded_estate_and_name_the_resources(az: AzureImitat
 def test_checks_pass_once_the_estate_is_remediated(az: AzureImitation) -> None:
     remediate(az)
     results = evaluate_connector_checks(AzureConnector, collect_items(AzureConnector, az.settings()), now=NOW)
-    assert {check_id: r.status for check_id, r in results.items()} == dict.fromkeys(EXPECTED_FAILURES, "pass")
+    assert {check_id: r.status for check_id, r in results.items()} == {
+        **dict.fromkeys(EXPECTED_FAILURES, "pass"),
+        **{c: status for c, (status, _) in OPT_IN.items()},
+    }
     soft_delete = results["azure.storage.blob_soft_delete_enabled"]
     assert storage("prodfiles") not in {f.resource for f in soft_delete.findings}  # FileStorage: out of scope
 
@@ -151,12 +196,35 @@ def test_evidence_that_could_not_be_read_never_passes(az: AzureImitation) -> Non
     assert {f.resource: f.status for f in exported.findings}[A] == "error"
 
 
-# Each §8 subscription check reads one join of the subscription item, each from its own ARM endpoint.
-SUBSCRIPTION_JOINS = {
-    "azure.subscription.defender_enabled": r"/subscriptions/[^/]+/providers/Microsoft\.Security/pricings",
-    "azure.subscription.owners_limited": r"/subscriptions/[^/]+/providers/Microsoft\.Authorization/roleAssignments",
-    "azure.subscription.activity_log_exported": (
-        r"/subscriptions/[^/]+/providers/Microsoft\.Insights/diagnosticSettings"
+# Each join of the subscription item comes from its own ARM endpoint and feeds its own checks.
+SUBSCRIPTION_JOINS: dict[str, tuple[str, set[str]]] = {
+    "pricings": (
+        r"/subscriptions/[^/]+/providers/Microsoft\.Security/pricings",
+        {"azure.subscription.defender_enabled", "azure.subscription.defender_cspm_enabled"},
+    ),
+    "role-assignments": (
+        r"/subscriptions/[^/]+/providers/Microsoft\.Authorization/roleAssignments",
+        {"azure.subscription.owners_limited"},
+    ),
+    "diagnostic-settings": (
+        r"/subscriptions/[^/]+/providers/Microsoft\.Insights/diagnosticSettings",
+        {"azure.subscription.activity_log_exported"},
+    ),
+    "policy-assignments": (
+        r"/subscriptions/[^/]+/providers/Microsoft\.Authorization/policyAssignments",
+        {"azure.subscription.security_baseline_assigned"},
+    ),
+    "security-contacts": (
+        r"/subscriptions/[^/]+/providers/Microsoft\.Security/securityContacts",
+        {"azure.subscription.security_contact_notified"},
+    ),
+    "secure-scores": (
+        r"/subscriptions/[^/]+/providers/Microsoft\.Security/secureScores",
+        {"azure.subscription.secure_score_meets_target"},
+    ),
+    "alerts": (
+        r"/subscriptions/[^/]+/providers/Microsoft\.Security/alerts",
+        {"azure.subscription.no_untriaged_high_alerts", "azure.subscription.high_alerts_resolved_within_sla"},
     ),
 }
 
@@ -173,14 +241,17 @@ def test_a_failed_subscription_join_errors_only_the_check_reading_it(
     if remediated:
         remediate(az)
     # A bare 404 on both subscriptions, as from an API imitation that lacks the endpoint.
-    az.arm.fail("GET", SUBSCRIPTION_JOINS[broken], 404, times=2)
+    path, broken_checks = SUBSCRIPTION_JOINS[broken]
+    az.arm.fail("GET", path, 404, times=2)
     results = evaluate_connector_checks(AzureConnector, collect_items(AzureConnector, az.settings()), now=NOW)
 
     expected = {c: ("pass", []) if remediated else ("fail", sorted(f)) for c, f in EXPECTED_FAILURES.items()}
-    expected[broken] = ("error", [])
+    expected.update(OPT_IN)
+    expected.update(dict.fromkeys(broken_checks, ("error", [])))
     assert _statuses(results) == expected
-    assert {f.resource: f.status for f in results[broken].findings} == {A: "error", B: "error"}
-    for other in set(SUBSCRIPTION_JOINS) - {broken}:
+    for check_id in broken_checks:
+        assert {f.resource: f.status for f in results[check_id].findings} == {A: "error", B: "error"}
+    for other in {c for name, (_, checks) in SUBSCRIPTION_JOINS.items() if name != broken for c in checks}:
         assert results[other].errors == [], other
         assert {f.resource: f.status for f in results[other].findings} == {
             A: "pass",
@@ -191,7 +262,7 @@ def test_a_failed_subscription_join_errors_only_the_check_reading_it(
 def test_unreadable_role_definitions_leave_owners_judged_on_built_in_roles(az: AzureImitation) -> None:
     az.arm.fail("GET", r"/subscriptions/[^/]+/providers/Microsoft\.Authorization/roleDefinitions", 404, times=2)
     results = evaluate_connector_checks(AzureConnector, collect_items(AzureConnector, az.settings()), now=NOW)
-    assert _statuses(results) == {c: ("fail", sorted(f)) for c, f in EXPECTED_FAILURES.items()}
+    assert _statuses(results) == {**{c: ("fail", sorted(f)) for c, f in EXPECTED_FAILURES.items()}, **OPT_IN}
     assert results["azure.subscription.owners_limited"].errors == []
 
 
@@ -200,7 +271,7 @@ def test_an_assignment_whose_role_is_unknown_keeps_owners_limited_from_passing(a
     az.subscriptions[SUB_A].add_assignment("11111111-2222-4333-8444-555555555555", "custom-admin")
     az.arm.fail("GET", r"/subscriptions/[^/]+/providers/Microsoft\.Authorization/roleDefinitions", 404, times=2)
     results = evaluate_connector_checks(AzureConnector, collect_items(AzureConnector, az.settings()), now=NOW)
-    expected: dict[str, tuple[str, list[str]]] = dict.fromkeys(EXPECTED_FAILURES, ("pass", []))
+    expected: dict[str, tuple[str, list[str]]] = {**dict.fromkeys(EXPECTED_FAILURES, ("pass", [])), **OPT_IN}
     expected["azure.subscription.owners_limited"] = ("error", [])
     assert _statuses(results) == expected
     [error] = results["azure.subscription.owners_limited"].errors
@@ -236,7 +307,7 @@ def test_a_failed_detail_call_errors_only_the_checks_reading_it(
     getattr(az, server).fail("GET", path, 404, times=9)
     results = evaluate_connector_checks(AzureConnector, collect_items(AzureConnector, az.settings()), now=NOW)
     expected = {c: ("error", []) if c in broken else ("fail", sorted(f)) for c, f in EXPECTED_FAILURES.items()}
-    assert _statuses(results) == expected
+    assert _statuses(results) == {**expected, **OPT_IN}
     for check_id in broken:
         assert any(" 404 " in e for e in results[check_id].errors), check_id
     # e.g. min_tls_12 keeps its verdicts on the account whose blob service could not be read
@@ -341,7 +412,13 @@ def test_the_demo_estate_shows_each_check_passing_or_failing() -> None:
     assert {r.kind for r in estate} <= AzureConnector.kind_names()
     results = evaluate_connector_checks(AzureConnector, estate, now=NOW)
     statuses = {check_id: r.status for check_id, r in results.items()}
+    assert {c: statuses.pop(c) for c in OPT_IN} == {c: status for c, (status, _) in OPT_IN.items()}
     assert set(statuses.values()) == {"pass", "fail"}
+    # Each check shows at least one resource that meets it, the opt-in ones once they are switched on.
+    switched_on = evaluate_connector_checks(
+        AzureConnector, estate, now=NOW, params={c: {"required": True} for c in OPT_IN}
+    )
+    assert [c for c, r in switched_on.items() if not r.counts["pass"]] == []
     assert statuses["azure.network.nsg_admin_ports_closed"] == "fail"
     assert statuses["azure.entra.mfa_required"] == "pass"
     for result in results.values():

@@ -94,6 +94,8 @@ def test_collects_every_kind_over_all_pages_of_two_subscriptions(az: AzureImitat
     assert [p["displayName"] for p in tenant["conditional_access_policies"]] == [
         "MFA for admins",
         "MFA for everyone (report only)",
+        "Compliant devices for Office 365",
+        "Device or MFA for everyone",
     ]
 
     users = items(records, "azure.entra.user")
@@ -267,6 +269,7 @@ def test_explicit_subscriptions_and_one_that_does_not_exist(az: AzureImitation) 
         "azure.keyvault.vault",
         "azure.network.nsg",
         "azure.authorization.role_assignment",
+        "azure.web.site",
     }
     assert failed["azure.storage.account"].startswith(f"subscription {missing}: 404 SubscriptionNotFound")
     assert az.arm.count("GET", r"/subscriptions") == 0  # no listing when ids are given

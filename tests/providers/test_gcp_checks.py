@@ -21,6 +21,7 @@ FW = "projects/shared-net/global/firewalls/"
 SQL = "projects/prod-app/instances/"
 BUCKET = "projects/_/buckets/"
 CI_KEY = "projects/prod-app/serviceAccounts/ci@prod-app.iam.gserviceaccount.com/keys/k-old"
+PROXY = "projects/prod-app/"
 
 # check id -> (params, the resources the seeded estate fails on)
 EXPECTED: dict[str, tuple[dict[str, Any], list[str]]] = {
@@ -43,6 +44,84 @@ EXPECTED: dict[str, tuple[dict[str, Any], list[str]]] = {
     "gcp.sql.instance_cmek_where_required": ({}, [SQL + "legacy-db"]),
     "gcp.sql.instance_ssl_required": ({}, [SQL + "legacy-db"]),
     "gcp.compute.firewall_logging_enabled": ({}, [FW + "allow-rdp-range", FW + "allow-ssh-anywhere"]),
+    # coverage (issue 15)
+    "gcp.storage.bucket_classification_labelled": ({}, [BUCKET + "prod-app-logs"]),
+    "gcp.sql.instance_classification_labelled": ({}, [SQL + "analytics-db"]),
+    # the labelled logs bucket passes; naming the assets bucket brings an unprotected one into scope
+    "gcp.storage.bucket_retention_locked_where_required": (
+        {"buckets": ["prod-app-assets"]},
+        [BUCKET + "prod-app-assets"],
+    ),
+    "gcp.storage.bucket_lifecycle_delete_where_required": (
+        {"buckets": ["prod-app-assets"]},
+        [BUCKET + "prod-app-assets"],
+    ),
+    "gcp.storage.bucket_multi_region_where_critical": ({}, [BUCKET + "prod-app-public-web"]),
+    "gcp.sql.instance_storage_auto_resize": ({}, [SQL + "legacy-db"]),
+    "gcp.sql.instance_regional_ha": ({}, [SQL + "legacy-db"]),
+    "gcp.sql.instance_private_ip_only": ({}, [SQL + "legacy-db"]),
+    "gcp.project.environment_in_matching_folder": ({}, ["projects/dev-sandbox", "projects/org-admin"]),
+    "gcp.compute.project_login_restricted": (
+        {},
+        ["projects/dev-sandbox", "projects/prod-app", "projects/prod-data-lake"],
+    ),
+    "gcp.compute.default_network_absent": ({}, ["projects/shared-net/global/networks/default"]),
+    "gcp.collector.read_only": ({}, ["projects/prod-app"]),
+    "gcp.compute.https_proxy_modern_tls": (
+        {},
+        [
+            PROXY + "global/targetHttpsProxies/web-legacy",
+            PROXY + "regions/europe-west3/targetHttpsProxies/internal-api",
+        ],
+    ),
+    "gcp.project.security_contact_registered": ({}, ["projects/org-admin", "projects/shared-net"]),
+}
+
+# what a failing resource of each new check is told (check id -> resource -> message)
+MESSAGES = {
+    "gcp.storage.bucket_classification_labelled": {
+        BUCKET + "prod-app-logs": "bucket prod-app-logs has no data-classification label with one of "
+        "['public', 'internal', 'confidential', 'restricted']"
+    },
+    "gcp.storage.bucket_multi_region_where_critical": {
+        BUCKET + "prod-app-public-web": "bucket prod-app-public-web is labelled critical but stored in one region "
+        "(EUROPE-WEST3)"
+    },
+    "gcp.sql.instance_regional_ha": {
+        SQL + "legacy-db": "Cloud SQL instance projects/prod-app/instances/legacy-db runs in a single zone "
+        "(availabilityType ZONAL)"
+    },
+    "gcp.sql.instance_private_ip_only": {
+        SQL + "legacy-db": "Cloud SQL instance projects/prod-app/instances/legacy-db has a public IP address"
+    },
+    "gcp.sql.instance_storage_auto_resize": {
+        SQL + "legacy-db": "Cloud SQL instance projects/prod-app/instances/legacy-db does not increase its storage "
+        "automatically"
+    },
+    "gcp.project.environment_in_matching_folder": {
+        "projects/org-admin": "projects/org-admin: no folder above it matches its environment label "
+        "(labels {'environment': 'prod'})"
+    },
+    "gcp.compute.project_login_restricted": {
+        "projects/prod-app": "projects/prod-app does not require OS Login or allows the serial console "
+        "(project metadata)"
+    },
+    "gcp.compute.default_network_absent": {
+        "projects/shared-net/global/networks/default": "project shared-net still has the default network "
+        "(projects/shared-net/global/networks/default)"
+    },
+    "gcp.collector.read_only": {
+        "projects/prod-app": "the collector's identity can ['compute.instances.delete', 'storage.buckets.update'] "
+        "on projects/prod-app"
+    },
+    "gcp.compute.https_proxy_modern_tls": {
+        PROXY + "global/targetHttpsProxies/web-legacy": "HTTPS proxy projects/prod-app/global/targetHttpsProxies/"
+        "web-legacy accepts TLS below 1.2 or weak ciphers (no modern SSL policy attached)"
+    },
+    "gcp.project.security_contact_registered": {
+        "projects/shared-net": "projects/shared-net has no essential contact for SECURITY notifications "
+        "(own or inherited)"
+    },
 }
 
 
@@ -81,6 +160,15 @@ def test_check_fails_on_the_non_compliant_resources_and_passes_without_them(coll
 
     fixed = evaluate_connector_checks(GcpConnector, without(collected, failing), params=overrides, now=NOW)[check_id]
     assert fixed.status == "pass", (fixed.failing, fixed.errors)
+
+
+@pytest.mark.parametrize("check_id", sorted(MESSAGES))
+def test_failing_resources_are_told_what_is_wrong(collected: Records, check_id: str) -> None:
+    params, _ = EXPECTED[check_id]
+    result = evaluate_connector_checks(GcpConnector, collected, params={check_id: params} if params else None, now=NOW)
+    messages = {f.resource: f.message for f in result[check_id].findings if f.status == "fail"}
+    for resource, message in MESSAGES[check_id].items():
+        assert messages[resource] == message
 
 
 def test_public_bindings_on_organization_and_folders(collected: Records) -> None:

@@ -46,11 +46,27 @@ def test_annexa_run_reports_the_gcp_checks(stub: Stub, tmp_path: Path) -> None:
         "gcp.compute.firewall_admin_ports_closed": "error",
         "gcp.sql.instance_backups_enabled": "fail",
         "gcp.sql.instance_not_open_to_internet": "fail",
+        # coverage: the collector holds write permissions on prod-app; the default network is in the denied project
+        "gcp.collector.read_only": "fail",
+        "gcp.compute.default_network_absent": "error",
+        "gcp.compute.https_proxy_modern_tls": "fail",
+        "gcp.project.environment_in_matching_folder": "fail",
+        "gcp.project.security_contact_registered": "fail",
+        "gcp.storage.bucket_retention_locked_where_required": "pass",
+        "gcp.sql.instance_regional_ha": "fail",
     }
     assert {k: checks[k]["status"] for k in expected} == expected
     assert [f["resource"] for f in checks["gcp.storage.bucket_not_public"]["failing"]] == [
         "projects/_/buckets/prod-app-public-web"
     ]
+    assert [(f["resource"], f["message"]) for f in checks["gcp.collector.read_only"]["failing"]] == [
+        (
+            "projects/prod-app",
+            "the collector's identity can ['compute.instances.delete', 'storage.buckets.update'] on projects/prod-app",
+        )
+    ]
+    controls = {c["id"]: c["status"] for c in data["controls"]}
+    assert controls["A.8.34"] == "fail" and controls["A.8.31"] == "fail"
     private_key = json.loads(key_file.read_text())["private_key"].splitlines()[3]
     assert private_key not in report.stdout
     assert all(private_key.encode() not in db.read_bytes() for db in tmp_path.glob("annexa.db*"))

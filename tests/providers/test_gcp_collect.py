@@ -20,7 +20,7 @@ from collector.testing import collect_items, evaluate_connector_checks
 from connectors.base import CollectionError, ConnectorError, EvidenceItem
 from connectors.gcp import GcpConnector
 from connectors.gcp.settings import GcpSettings
-from connectors.gcp.transport import READ_ONLY_SCOPE
+from connectors.gcp.transport import FULL_SCOPE, READ_ONLY_SCOPE
 
 from .gcp_estate import NOW, ORG, audit_all, seed
 from .gcp_imitation import GcpImitation, google_error
@@ -95,11 +95,17 @@ def test_walks_the_organization_through_folders_and_pages(gcp: GcpImitation) -> 
         "/compute/v1/projects/shared-net/global/firewalls",
         "/storage/v1/b",
     }
-    # the REST services authenticated with a token from the key's token_uri, read-only scope
-    assert gcp.issued_tokens and set(gcp.issued_tokens.values()) == {READ_ONLY_SCOPE}
+    # the REST services authenticated with a token from the key's token_uri, read-only scope; only
+    # Essential Contacts refused it (its methods list cloud-platform alone) and got the broad one
+    assert gcp.issued_tokens and set(gcp.issued_tokens.values()) == {READ_ONLY_SCOPE, FULL_SCOPE}
+    broad = {t for t, scope in gcp.issued_tokens.items() if scope == FULL_SCOPE}
+    assert {r.path.rsplit("/", 1)[-1] for r in gcp.stub.log if r.headers.get("authorization", "")[7:] in broad} == {
+        "contacts:compute"
+    }
     assert all(r.method in ("GET", "POST") for r in gcp.stub.log)
     assert {r.path.rsplit(":", 1)[-1] for r in gcp.stub.log if r.method == "POST" and r.path != "/token"} == {
-        "getIamPolicy"
+        "getIamPolicy",
+        "testIamPermissions",
     }
 
 
@@ -196,11 +202,14 @@ def test_permission_denial_is_an_error_for_that_kind_only(gcp: GcpImitation) -> 
     gcp.denied.add(("compute", "shared-net"))
     records = run(gcp)
 
-    assert errors(records) == [
+    denied = (
         "projects/shared-net: compute.googleapis.com: 403 IAM_PERMISSION_DENIED: "
         "The caller does not have permission on shared-net"
-    ]
+    )
+    compute = ["gcp.compute.firewall", "gcp.compute.project", "gcp.compute.network", "gcp.compute.target_https_proxy"]
+    assert [(r.kind, r.message) for r in records if isinstance(r, CollectionError)] == [(k, denied) for k in compute]
     assert items(records, "gcp.compute.firewall") == {}
+    assert [i for i in items(records, "gcp.compute.network").values() if i.data["project_id"] == "shared-net"] == []
     assert len(items(records, "gcp.storage.bucket")) == 3 and len(items(records, "gcp.project")) == 5
     results = evaluate_connector_checks(GcpConnector, records, now=NOW)
     assert results["gcp.compute.firewall_admin_ports_closed"].status == "error"
@@ -380,12 +389,19 @@ def test_unreachable_ancestor_folder_leaves_the_chain_unknown(gcp: GcpImitation)
     gcp.stub.fail("GET", r"/v3/folders/21", 404, body={"message": "Not Found"})
     records = run(gcp, projects=["prod-data-lake", "dev-sandbox"])
 
-    assert set(unknown(records, "gcp.project", "projects/prod-data-lake")) == {"ancestors", "inherited_audit_configs"}
-    assert [f for _, f in scoped(records, "gcp.project")] == [("inherited_audit_configs", "ancestors")]
+    chain = {"ancestors", "ancestor_folders", "inherited_audit_configs"}
+    assert set(unknown(records, "gcp.project", "projects/prod-data-lake")) == chain
+    assert [f for _, f in scoped(records, "gcp.project")] == [
+        ("inherited_audit_configs", "ancestors", "ancestor_folders")
+    ]
     sandbox = items(records, "gcp.project")["projects/dev-sandbox"].data
     assert sandbox["ancestors"] == ["folders/12", ORG] and sandbox["inherited_audit_configs"]
     results = evaluate_connector_checks(GcpConnector, records, now=NOW)
     assert results["gcp.project.audit_logging_enabled"].status == "error"
+    # the lake's folders are unknown: which environment it sits in cannot be decided
+    environment = results["gcp.project.environment_in_matching_folder"]
+    assert [f.resource for f in environment.findings if f.status == "error"] == ["projects/prod-data-lake"]
+    assert environment.failing == ["projects/dev-sandbox"]
     assert results["gcp.project.primitive_roles_not_granted_to_users"].failing == ["projects/dev-sandbox"]
     assert results["gcp.project.primitive_roles_not_granted_to_users"].errors == []
 

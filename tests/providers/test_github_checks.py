@@ -12,10 +12,14 @@ from collector.testing import collect_items, evaluate_connector_checks
 from connectors.github import GitHubConnector
 
 from .github_fixtures import compliant_estate, compliant_repo, serve, settings
-from .github_imitation import Repo, protection, ruleset
+from .github_imitation import Repo, dependency, environment, protection, ruleset
 
 NOW = datetime(2026, 5, 1, tzinfo=UTC)
-PARAMS = {"github.repo.public_only_if_allowed": {"allowed_public": ["acme/site"]}}
+PARAMS = {
+    "github.repo.public_only_if_allowed": {"allowed_public": ["acme/site"]},
+    "github.outside_collaborator.approved": {"approved": ["olga"]},
+    "github.repo.dependency_licences_allowed": {"allowed_packages": ["pip:ghostscript"]},
+}
 
 FIXED = (
     "github.org.two_factor_required",
@@ -50,6 +54,10 @@ EXPECTED_FAILING = {
     "github.repo.codeowners_present": ["acme/lax"],
     "github.repo.deploy_keys_read_only": ["acme/lax"],
     "github.repo.actions_restricted": ["acme/lax"],
+    "github.repo.security_policy_published": ["acme/blog"],
+    "github.repo.dependency_licences_allowed": ["acme/lax", "acme/stale"],
+    "github.repo.production_environment_protected": ["acme/lax", "acme/trial"],
+    "github.outside_collaborator.approved": ["mallory"],
 }
 
 
@@ -82,12 +90,29 @@ def _noncompliant_estate() -> Any:
             }
         ],
         alerts=[{"number": 7, "severity": "critical", "created_at": "2026-01-05T00:00:00Z"}],
+        environments=[environment("production")],
+        dependencies=[dependency("pdfmagic", "1.0", concluded="MIT OR GPL-3.0-only")],
     )
-    pushy = compliant_repo("pushy", protection=protection(force_push=True, enforce_admins=False, checks=()))
-    trial = compliant_repo("trial", protection=None, rulesets=[ruleset(6, "disabled")])
-    stale = compliant_repo("stale")
+    pushy = compliant_repo(
+        "pushy",
+        protection=protection(force_push=True, enforce_admins=False, checks=()),
+        environments=[environment("Production", protected_branches=True)],
+    )
+    # LGPL-3.0 is not GPL-3.0; the AGPL package is cleared through params.allowed_packages.
+    pushy.dependencies += [
+        dependency("psycopg", "3.2.1", concluded="LGPL-3.0-only"),
+        dependency("ghostscript", "10.0", declared="AGPL-3.0-or-later"),
+    ]
+    trial = compliant_repo(
+        "trial",
+        protection=None,
+        rulesets=[ruleset(6, "disabled")],
+        environments=[environment("prod", protected_branches=False)],
+    )
+    stale = compliant_repo("stale", dependency_graph=False)
     stale.analyses[0]["created_at"] = "2026-02-01T00:00:00Z"
     estate.repos += [lax, pushy, trial, stale, compliant_repo("blog", visibility="public")]
+    estate.outside_collaborators.append("mallory")
     estate.repos[0].collaborators[0].update(role_name="admin", permissions={"admin": True, "pull": True})
     return estate
 

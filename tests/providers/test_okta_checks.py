@@ -32,11 +32,15 @@ EXPECTED_FAILING = {
     "okta.policy.signon_requires_mfa": ["00p1signonbad00007"],
     "okta.policy.access_policy_requires_mfa": ["00p1accessbad00009"],
     "okta.policy.session_lifetime_limited": ["00p1signonbad00007"],
+    "okta.policy.app_access_requires_device_assurance": ["00p1accessbad00009", "00p1accessoffice10"],
+    "okta.policy.offnetwork_access_requires_managed_device": ["00p1accessbad00009", "00p1accessoffice10"],
 }
 PASSING_IN_ESTATE = [
     "okta.user.admins_have_mfa",
     "okta.admin.super_admins_limited",
     "okta.policy.mfa_enrollment_required",
+    "okta.device_assurance.baseline_enforced",
+    "okta.org.threatinsight_blocks",
 ]
 FIXED_CHECKS = [
     "okta.user.mfa_enrolled",

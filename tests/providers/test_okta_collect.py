@@ -97,7 +97,7 @@ def test_collects_every_kind_across_page_boundaries(stub: Any) -> None:
         {"key": "okta_sms", "enroll": "NOT_ALLOWED"},
     ]
     assert policies["00p1mfaoie00000005"]["authenticator_enrollment"][0] == {"key": "okta_verify", "enroll": "OPTIONAL"}
-    assert [r["id"] for r in policies["00p1accessbad00009"]["rules"]] == ["rul2two", "rul2catch"]
+    assert [r["id"] for r in policies["00p1accessbad00009"]["rules"]] == ["rul2two", "rul2catch", "rul2deny"]
     org_item = items_of(records, "okta.org")[imitation_host(stub)]
     assert [p["id"] for p in org_item["mfa_enroll_policies"]] == ["00p1mfaclassic0004", "00p1mfaoie00000005"]
     assert sorted(items_of(records, "okta.group")) == ["00g0everyone0000000", "00g1engineering0001"]
