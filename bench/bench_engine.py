@@ -4,16 +4,19 @@ Reports, each next to a baseline measured in the same process so the figures tra
 
 * evaluation time of the 30 checks, against a baseline of serialising every item to JSON once;
 * store throughput of a run's publication, against a bare sqlite3 executemany of the same rows;
-* peak memory (RSS) of the process;
+* peak memory (RSS) of the process, and of two runs made in a process of their own over items generated
+  as the connector yields them (what `annexa run` holds: the estate's size must not show in it);
 * store growth of an unchanged second run, as a share of the first run's bytes.
 
 Run: python bench/bench_engine.py [--items 100000] [--json]
+     python bench/bench_engine.py --run-only --items 1000000   # only the streamed run's time and memory
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import resource
 import sqlite3
 import subprocess
@@ -97,11 +100,56 @@ main()
 """
 
 
+def streamed_runs(items: int) -> dict[str, Any]:
+    """Two runs (first, unchanged re-run) over generated items, in this process: run from a child so
+    the peak memory is the runs' own and the items exist only as the connector yields them."""
+    per_kind = items // KINDS
+    kinds = {f"bench.svc.kind{k}": "bench" for k in range(KINDS)}
+
+    def collect(context: CollectContext) -> Iterator[EvidenceItem | CollectionError]:
+        for k in range(KINDS):
+            for i in range(per_kind):
+                yield item(k, i)
+
+    times = []
+    with tempfile.TemporaryDirectory() as tmp:
+        rules = Path(tmp) / "bench.yaml"
+        write_checks(rules)
+        checks = load_checks(kinds, builtin_files=[rules])
+        with Store(Path(tmp) / "run.db", create=True) as store:
+            store.acquire_lock()
+            for _ in range(2):
+                start = time.perf_counter()
+                execute_run(
+                    store,
+                    [CollectorPlan("bench", "bench", frozenset(kinds), collect)],
+                    checks,
+                    organization="bench",
+                    config_digest="b",
+                    excluded={},
+                    progress=Progress(),
+                    started_at=NOW,
+                )
+                times.append(time.perf_counter() - start)
+    status = Path("/proc/self/status").read_text()
+    match = re.search(r"VmHWM:\s+(\d+) kB", status)
+    return {
+        "streamed_items": per_kind * KINDS,
+        "streamed_first_run_s": round(times[0], 3),
+        "streamed_rerun_s": round(times[1], 3),
+        "streamed_run_peak_rss_mib": round(int(match.group(1)) / 1024, 1) if match else None,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--items", type=int, default=100_000)
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument("--run-only", action="store_true", help="only the two streamed runs, in this process")
     args = parser.parse_args()
+    if args.run_only:
+        print(json.dumps(streamed_runs(args.items)))
+        return
     per_kind = args.items // KINDS
     items = [item(k, i) for k in range(KINDS) for i in range(per_kind)]
     kinds = {f"bench.svc.kind{k}": "bench" for k in range(KINDS)}
@@ -191,6 +239,14 @@ def main() -> None:
         with zipfile.ZipFile(pack_path) as archive:
             pack_files = len(archive.infolist())
         pack_bytes = pack_path.stat().st_size
+
+        child = subprocess.run(
+            [sys.executable, __file__, "--run-only", "--items", str(args.items)],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        out.update(json.loads(child.stdout.strip().splitlines()[-1]))
 
         raw = Path(tmp) / "raw.db"
         conn = sqlite3.connect(raw)

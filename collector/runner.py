@@ -1,5 +1,9 @@
 """One run: connectors collect concurrently -> bodies stored -> checks evaluated -> run published.
 
+Items stream: collecting threads hand each item to the main thread, which owns the store connection
+and writes bodies in batches as they arrive, keeping only their hashes. Evaluation then reads the
+bodies back one evidence kind at a time, so a run never holds every item it collected.
+
 A connector that raises, or fails for one evidence kind, never stops the others: what it could not
 collect is recorded with the reason and turns the checks that read it into ``error``. An
 interruption (signal, crash) marks the run failed; it is never published as a snapshot.
@@ -7,10 +11,13 @@ interruption (signal, crash) marks the run failed; it is never published as a sn
 
 from __future__ import annotations
 
+import contextlib
+import queue
 import secrets
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -30,8 +37,17 @@ from connectors.base import (
 
 from . import __version__, redact
 from .catalog import load_catalogue
-from .evaluate import CheckResult, ControlResult, SnapshotItem, evaluate_checks, evaluate_controls, summarise_statuses
-from .mapping import CheckSet
+from .evaluate import (
+    CheckResult,
+    ControlResult,
+    LookupTables,
+    SnapshotItem,
+    evaluate_check,
+    evaluate_controls,
+    normalised_identities,
+    summarise_statuses,
+)
+from .mapping import CheckSet, CompiledCheck
 from .progress import Progress
 from .signing import Signer
 from .store import (
@@ -64,10 +80,18 @@ class CollectorPlan:
     counts_as_connector: bool = True  # False: it alone collecting does not make a run worth publishing
 
 
+# Items in flight between the collecting threads and the writer: bounds memory when the store is
+# slower than the APIs; a full queue makes the collectors wait.
+_QUEUE_DEPTH = 20  # batches
+_HAND_OVER_BATCH = 100
+_WRITE_BATCH_ITEMS = 500
+_WRITE_BATCH_BYTES = 4 << 20
+
+
 @dataclass
 class ConnectorOutcome:
     plan_name: str
-    items: list[tuple[EvidenceItem, str, str]] = field(default_factory=list)  # item, canonical json, hash
+    items: Counter[str] = field(default_factory=Counter)  # per kind: the items themselves are staged in the store
     errors: list[CollectionError] = field(default_factory=list)
     crashed: str | None = None
     api_calls: int = 0
@@ -159,18 +183,14 @@ def _collect_and_publish(
 ) -> RunResult:
     begun = utcnow()
     outcomes = _collect_concurrently(store, run_id, started, plans, progress)
-    progress.message("storing evidence")
-    store.put_blobs((h, text) for o in outcomes for _, text, h in o.items)
     for plan in plans:
         if plan.after_collect is not None:
             plan.after_collect(store)
-    for outcome in outcomes:  # the bodies are stored: drop their JSON text before evaluation needs memory
-        outcome.items = [(item, "", h) for item, _, h in outcome.items]
 
-    connector_runs, items_by_kind, kind_errors = _summarise(plans, outcomes)
+    connector_runs, kinds, kind_errors = _summarise(plans, outcomes)
     progress.message("evaluating checks")
-    active = checks.for_connectors({p.name for p in plans})
-    check_results = evaluate_checks(active, items_by_kind, kind_errors, started, checks.identities)
+    active = list(checks.for_connectors({p.name for p in plans}))
+    check_results = _evaluate_from_store(store, active, kinds, kind_errors, started, checks.identities)
     controls = evaluate_controls(load_catalogue(), check_results, excluded)
     status = "complete" if all(c.status == "ok" for c in connector_runs) else "partial"
     summary: dict[str, Any] = dict(summarise_statuses(c.status for c in controls))
@@ -184,17 +204,6 @@ def _collect_and_publish(
         return RunResult(run_id, "failed", started, connector_runs, check_results, controls, summary)
     publication = Publication(
         status=status,
-        items=[
-            StagedItem(item.kind, item.id, plan_name, h, iso(item.collected_at or started), dict(item.unknown))
-            for o in outcomes
-            for plan_name in [o.plan_name]
-            for item, _, h in o.items
-        ],
-        findings=[
-            StagedFinding(f.check, f.resource, f.status, f.message, f.evidence_hash)
-            for r in check_results.values()
-            for f in r.findings
-        ],
         connector_runs=connector_runs,
         check_runs=[_check_record(r) for r in check_results.values()],
         summary=summary,
@@ -207,24 +216,155 @@ def _collect_and_publish(
     return RunResult(run_id, status, started, connector_runs, check_results, controls, summary)
 
 
+class _Abandoned(Exception):
+    """The main thread gave up on the run (a signal, a store fault): a collector stops handing items over."""
+
+
+Arrival = tuple[int, list[tuple[EvidenceItem, str, str]]]  # plan index, [(item, canonical JSON, content hash)]
+
+
+class _HandOver:
+    """One collecting thread's items on their way to the writer, in small batches (a queue operation per
+    item would cost more than the item)."""
+
+    def __init__(self, index: int, arrivals: queue.Queue[Arrival], abandoned: threading.Event) -> None:
+        self.index, self.arrivals, self.abandoned = index, arrivals, abandoned
+        self.batch: list[tuple[EvidenceItem, str, str]] = []
+
+    def add(self, record: EvidenceItem, text: str, hash_: str) -> None:
+        self.batch.append((record, text, hash_))
+        if len(self.batch) >= _HAND_OVER_BATCH:
+            self.close()
+
+    def close(self) -> None:
+        """Hand over what is left; raises _Abandoned when the main thread no longer takes items."""
+        while self.batch and not self.abandoned.is_set():
+            try:
+                self.arrivals.put((self.index, self.batch), timeout=0.5)
+                self.batch = []
+            except queue.Full:
+                continue
+        if self.batch:
+            raise _Abandoned
+
+
 def _collect_concurrently(
     store: Store, run_id: str, started: datetime, plans: list[CollectorPlan], progress: Progress
 ) -> list[ConnectorOutcome]:
+    """Collect every plan at once; bodies are written as they arrive, by this (the store's) thread."""
     outcomes = [ConnectorOutcome(plan.name) for plan in plans]
     contexts = [_context_for(store, run_id, started, plan, progress) for plan in plans]
+    arrivals: queue.Queue[Arrival] = queue.Queue(maxsize=_QUEUE_DEPTH)
+    abandoned = threading.Event()
+
     # Daemon threads: a signal that abandons the run must not wait for a slow API call to return.
     threads = [
         threading.Thread(
-            target=_collect_one, args=(plan, ctx, outcome, progress), name=f"collect-{plan.label}", daemon=True
+            target=_collect_one,
+            args=(plan, ctx, outcome, progress, _HandOver(index, arrivals, abandoned)),
+            name=f"collect-{plan.label}",
+            daemon=True,
         )
-        for plan, ctx, outcome in zip(plans, contexts, outcomes, strict=True)
+        for index, (plan, ctx, outcome) in enumerate(zip(plans, contexts, outcomes, strict=True))
     ]
+    store.start_staging()
+    writer = _ItemWriter(store)
+    try:
+        for thread in threads:
+            thread.start()
+        while any(t.is_alive() for t in threads) or not arrivals.empty():
+            try:
+                index, batch = arrivals.get(timeout=0.2)  # short waits keep signals responsive
+            except queue.Empty:
+                writer.flush()
+                continue
+            outcome = outcomes[index]
+            for record, text, hash_ in batch:
+                outcome.items[record.kind] += 1
+                collected_at = iso(record.collected_at or started)
+                writer.add(
+                    StagedItem(record.kind, record.id, outcome.plan_name, hash_, collected_at, dict(record.unknown)),
+                    text,
+                )
+        progress.message("storing evidence")
+        writer.flush()
+    finally:
+        abandoned.set()
     for thread in threads:
-        thread.start()
-    for thread in threads:
-        while thread.is_alive():
-            thread.join(timeout=0.2)  # short joins keep the main thread responsive to signals
+        thread.join()
     return outcomes
+
+
+class _ItemWriter:
+    """Items staged and their bodies written in batches as they arrive; unreferenced bodies (a run that
+    then fails) are harmless, being content-addressed."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.items: list[StagedItem] = []
+        self.bodies: dict[str, str] = {}
+        self.size = 0
+
+    def add(self, item: StagedItem, text: str) -> None:
+        self.items.append(item)
+        if item.hash not in self.bodies:
+            self.bodies[item.hash] = text
+            self.size += len(text)
+        if len(self.items) >= _WRITE_BATCH_ITEMS or self.size >= _WRITE_BATCH_BYTES:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.items:
+            self.store.stage_items(self.items, self.bodies.items())
+            self.items, self.bodies, self.size = [], {}, 0
+
+
+class _StoredKinds(Mapping[str, Sequence[SnapshotItem]]):
+    """A run's items by kind, read back from the staged rows and stored bodies on demand (one kind at a
+    time, never the whole run)."""
+
+    def __init__(self, store: Store, kinds: Sequence[str]) -> None:
+        self.store, self.kinds = store, kinds
+
+    def __getitem__(self, kind: str) -> Sequence[SnapshotItem]:
+        staged = self.store.staged_items(kind)
+        bodies = dict(self.store.bodies(item.hash for item in staged))
+        return [SnapshotItem(i.item_id, bodies[i.hash], i.hash, i.unknown) for i in staged]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.kinds)
+
+    def __len__(self) -> int:
+        return len(self.kinds)
+
+
+def _evaluate_from_store(
+    store: Store,
+    checks: list[CompiledCheck],
+    kinds: Sequence[str],
+    kind_errors: Mapping[str, list[CollectionError]],
+    now: datetime,
+    identities: Mapping[str, str],
+) -> dict[str, CheckResult]:
+    """Checks evaluated kind by kind over the staged items; each result keeps its counts and errors, its
+    findings are staged for publication as they are made."""
+    stored = _StoredKinds(store, kinds)
+    tables = LookupTables(stored, kind_errors, normalised_identities(identities))
+    by_kind: dict[str, list[CompiledCheck]] = {}
+    for check in checks:
+        by_kind.setdefault(check.definition.evidence, []).append(check)
+    results: dict[str, CheckResult] = {}
+    for kind, kind_checks in by_kind.items():
+        items = stored[kind]
+        for check in kind_checks:
+            result = evaluate_check(check, items, kind_errors, now, tables)
+            store.stage_findings(
+                StagedFinding(f.check, f.resource, f.status, f.message, f.evidence_hash) for f in result.findings
+            )
+            result.findings = []
+            results[check.id] = result
+        del items
+    return {check.id: results[check.id] for check in checks}
 
 
 def _context_for(
@@ -251,7 +391,13 @@ def _context_for(
     )
 
 
-def _collect_one(plan: CollectorPlan, context: CollectContext, outcome: ConnectorOutcome, progress: Progress) -> None:
+def _collect_one(
+    plan: CollectorPlan,
+    context: CollectContext,
+    outcome: ConnectorOutcome,
+    progress: Progress,
+    hand_over: _HandOver,
+) -> None:
     begin = time.monotonic()
     progress.connector(plan.label, "collecting")
     count = 0
@@ -269,7 +415,7 @@ def _collect_one(plan: CollectorPlan, context: CollectContext, outcome: Connecto
             if record.unknown:  # reasons are SDK error text: mask secrets before they are stored
                 record.unknown = {name: _redact(why, plan.secrets) for name, why in record.unknown.items()}
             text = canonical_json(record.data)
-            outcome.items.append((record, text, content_hash(text)))
+            hand_over.add(record, text, content_hash(text))
             count += 1
             if count % 500 == 0:
                 progress.connector(plan.label, f"{count} items")
@@ -277,6 +423,8 @@ def _collect_one(plan: CollectorPlan, context: CollectContext, outcome: Connecto
         outcome.crashed = str(exc)
     except Exception as exc:  # a crashing connector is recorded, never allowed to stop the others
         outcome.crashed = f"{type(exc).__name__}: {_redact(str(exc), plan.secrets) or 'no message'}"
+    with contextlib.suppress(_Abandoned):  # items yielded before a crash are kept, as they always were
+        hand_over.close()
     outcome.api_calls = context.api_calls
     outcome.duration_s = round(time.monotonic() - begin, 3)
     outcome.state = context.state.changed
@@ -293,12 +441,13 @@ def _checked_error(plan: CollectorPlan, error: CollectionError) -> CollectionErr
 
 def _summarise(
     plans: list[CollectorPlan], outcomes: list[ConnectorOutcome]
-) -> tuple[list[ConnectorRunRecord], dict[str, list[SnapshotItem]], dict[str, list[CollectionError]]]:
+) -> tuple[list[ConnectorRunRecord], list[str], dict[str, list[CollectionError]]]:
+    """Per connector: its record; the kinds that brought items; per kind: its collection errors."""
     by_name: dict[str, list[tuple[CollectorPlan, ConnectorOutcome]]] = {}
     for plan, outcome in zip(plans, outcomes, strict=True):
         by_name.setdefault(plan.name, []).append((plan, outcome))
     records: list[ConnectorRunRecord] = []
-    items_by_kind: dict[str, dict[str, SnapshotItem]] = {}
+    with_items: set[str] = set()
     kind_errors: dict[str, list[CollectionError]] = {}
     for name, group in sorted(by_name.items()):
         errors: list[str] = []
@@ -308,9 +457,9 @@ def _summarise(
         for plan, outcome in group:
             for kind in sorted(plan.kinds):
                 kinds.setdefault(kind, {"items": 0, "errors": []})
-            for item, _, h in outcome.items:
-                items_by_kind.setdefault(item.kind, {})[item.id] = SnapshotItem(item.id, item.data, h, item.unknown)
-                kinds[item.kind]["items"] += 1
+            for kind, count in outcome.items.items():
+                kinds[kind]["items"] += count
+                with_items.add(kind)
             for err in outcome.errors:
                 kinds.setdefault(err.kind, {"items": 0, "errors": []})["errors"].append(err.message)
                 kind_errors.setdefault(err.kind, []).append(err)
@@ -321,7 +470,7 @@ def _summarise(
                 for kind in plan.kinds:
                     kinds[kind]["errors"].append(message)
                     kind_errors.setdefault(kind, []).append(CollectionError(kind, message))
-            total += len(outcome.items)
+            total += sum(outcome.items.values())
             api_calls += outcome.api_calls
             duration = max(duration, outcome.duration_s)
         crashed = any(o.crashed for _, o in group)
@@ -330,7 +479,7 @@ def _summarise(
         all_failed = bool(kinds) and all(k["errors"] and not k["items"] for k in kinds.values())
         status = "error" if crashed or all_failed else ("partial" if errors else "ok")
         records.append(ConnectorRunRecord(name, status, errors, kinds, total, api_calls, duration))
-    return records, {k: list(v.values()) for k, v in items_by_kind.items()}, kind_errors
+    return records, sorted(with_items), kind_errors
 
 
 def _check_record(result: CheckResult) -> CheckRunRecord:

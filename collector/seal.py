@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -69,36 +69,79 @@ def digest(value: Any) -> str:
 
 @dataclass
 class RunRecords:
-    """What one published run claims, as the store holds it (JSON columns decoded)."""
+    """What one published run claims, as the store holds it (JSON columns decoded). ``evidence`` and
+    ``findings`` may be lazy: they are read once, in the store's order (see ``parts``)."""
 
     run: Mapping[str, Any]
-    evidence: list[tuple[str, str, str, Mapping[str, Any]]] = field(default_factory=list)  # kind, id, sha, unknown
+    evidence: Iterable[tuple[str, str, str, Mapping[str, Any]]] = field(default_factory=list)  # kind, id, sha, unknown
     checks: list[dict[str, Any]] = field(default_factory=list)
-    findings: list[dict[str, Any]] = field(default_factory=list)  # with check_id
+    findings: Iterable[Mapping[str, Any]] = field(default_factory=list)  # with check_id
     documents: list[tuple[str, str]] = field(default_factory=list)  # manual evidence item id, file SHA-256
 
 
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+_CHUNK = 2_000
+
+
+class _SortedListDigest:
+    """``digest(sorted(rows))`` fed one row at a time, for rows that arrive sorted by their first
+    element: the same bytes are hashed, so a run's items and findings are never all held to seal it."""
+
+    def __init__(self, prefix: bytes = b"") -> None:
+        self._sha = hashlib.sha256(prefix + b"[")
+        self._last: Any = None
+        self._pending: list[list[Any]] = []
+        self._empty = True
+
+    def add(self, row: list[Any]) -> None:
+        if self._last is not None and not self._last < row[0]:
+            # The store's order must be sorted()'s, or the seal would differ from the documented one.
+            raise ValueError(f"seal rows out of order: {row[0]!r} after {self._last!r}")
+        self._last = row[0]
+        self._pending.append(row)
+        if len(self._pending) >= _CHUNK:
+            self._drain()
+
+    def _drain(self) -> None:
+        if self._pending:
+            # A chunk encoded as one list is its rows' canonical JSON joined by commas, brackets aside.
+            text = _ENCODER.encode(self._pending)[1:-1]
+            self._sha.update((text if self._empty else "," + text).encode("utf-8"))
+            self._pending, self._empty = [], False
+
+    def hexdigest(self, suffix: bytes = b"") -> str:
+        self._drain()
+        done = self._sha.copy()
+        done.update(b"]" + suffix)
+        return done.hexdigest()
+
+
 def parts(records: RunRecords) -> dict[str, Any]:
-    by_kind: dict[str, list[list[Any]]] = {}
+    """``records.evidence`` sorted by (kind, item id) and ``records.findings`` by (check id, resource), as
+    the store reads them; other orders raise ValueError rather than give a different seal."""
+    kinds: dict[str, _SortedListDigest] = {}
     for kind, item_id, sha, unknown in records.evidence:
-        by_kind.setdefault(kind, []).append([item_id, sha, dict(unknown)])
-    findings: dict[str, list[list[Any]]] = {}
+        kinds.setdefault(kind, _SortedListDigest()).add([item_id, sha, dict(unknown)])
+    # A check's digest is digest({"findings": sorted rows, "result": ...}): canonical JSON sorts the
+    # keys, so the findings list comes first and the result closes it.
+    findings: dict[str, _SortedListDigest] = {}
     for finding in records.findings:
-        findings.setdefault(finding["check_id"], []).append([finding[f] for f in FINDING_FIELDS])
+        findings.setdefault(str(finding["check_id"]), _SortedListDigest(b'{"findings":')).add(
+            [finding[f] for f in FINDING_FIELDS]
+        )
+
+    def check_digest(check: Mapping[str, Any]) -> str:
+        # Supporting links (CONTRACT §4 `strength`) join the result only where there are any, so the
+        # seals of runs from before strengths existed stay as they were computed.
+        result = [check.get(f) for f in CHECK_FIELDS] + ([check["supporting"]] if check.get("supporting") else [])
+        rows = findings.get(str(check["check_id"])) or _SortedListDigest(b'{"findings":')
+        return rows.hexdigest(b',"result":' + canonical_json(result).encode("utf-8") + b"}")
+
     return {
         "run": digest([records.run.get(f) for f in RUN_FIELDS]),
-        "evidence": {kind: digest(sorted(rows)) for kind, rows in sorted(by_kind.items())},
+        "evidence": {kind: rows.hexdigest() for kind, rows in sorted(kinds.items())},
         "checks": {
-            check["check_id"]: digest(
-                {
-                    # Supporting links (CONTRACT §4 `strength`) join the result only where there are any,
-                    # so the seals of runs from before strengths existed stay as they were computed.
-                    "result": [check.get(f) for f in CHECK_FIELDS]
-                    + ([check["supporting"]] if check.get("supporting") else []),
-                    "findings": sorted(findings.get(check["check_id"], [])),
-                }
-            )
-            for check in sorted(records.checks, key=lambda c: str(c["check_id"]))
+            check["check_id"]: check_digest(check) for check in sorted(records.checks, key=lambda c: str(c["check_id"]))
         },
         "documents": digest(sorted([item_id, sha] for item_id, sha in records.documents)),
     }

@@ -39,6 +39,9 @@ if TYPE_CHECKING:
     from .signing import Signer
 
 BUSY_TIMEOUT_MS = 60_000
+_BODY_BATCH = 500  # bodies read per query: far below SQLite's bound-parameter limit
+_STAGED_EVIDENCE = ("staged_evidence", ("kind", "item_id", "connector", "hash", "collected_at", "unknown"))
+_STAGED_FINDINGS = ("staged_findings", ("check_id", "resource", "status", "message", "hash"))
 
 
 def _valid_at(alias: str = "") -> str:
@@ -304,9 +307,9 @@ class CheckRunRecord:
 
 @dataclass
 class Publication:
+    """A run's results; its items and findings are the ones staged (``stage_items``, ``stage_findings``)."""
+
     status: str
-    items: list[StagedItem]
-    findings: list[StagedFinding]
     connector_runs: list[ConnectorRunRecord]
     check_runs: list[CheckRunRecord]
     summary: dict[str, Any]
@@ -569,6 +572,16 @@ class Store:
         with self.db.atomic():
             self.db.conn.executemany("insert or ignore into blobs (hash, data) values (?, ?)", list(bodies))
 
+    def bodies(self, hashes: Iterable[str]) -> Iterator[tuple[str, Any]]:
+        """Stored evidence bodies by content hash, parsed, in batches: a run evaluates one evidence kind at
+        a time from here instead of holding every item it collected."""
+        wanted = list(dict.fromkeys(hashes))
+        for start in range(0, len(wanted), _BODY_BATCH):
+            batch = wanted[start : start + _BODY_BATCH]
+            marks = ", ".join("?" * len(batch))
+            for hash_, data in self.db.execute(f"select hash, data from blobs where hash in ({marks})", batch):
+                yield hash_, json.loads(data)
+
     def fail_run(self, run_id: str, error: str) -> None:
         """Record the run failed; best effort, because the failure may be the store itself (disk full).
         A run left ``running`` is shown as interrupted and marked failed by the next writer."""
@@ -585,34 +598,9 @@ class Store:
         with self.db.atomic():
             row = self.db.execute("select coalesce(max(seq), 0) + 1 from runs").fetchone()
             seq = int(row[0])
+            self._advance_intervals("evidence", _STAGED_EVIDENCE, ("kind", "item_id"), ("hash", "unknown"), seq)
             self._advance_intervals(
-                "evidence",
-                ("kind", "item_id"),
-                ("hash", "unknown"),
-                {(i.kind, i.item_id): i for i in pub.items},
-                seq,
-                lambda i: {
-                    "kind": i.kind,
-                    "item_id": i.item_id,
-                    "connector": i.connector,
-                    "hash": i.hash,
-                    "collected_at": i.collected_at,
-                    "unknown": canonical_json(i.unknown) if i.unknown else None,
-                },
-            )
-            self._advance_intervals(
-                "findings",
-                ("check_id", "resource"),
-                ("status", "message", "hash"),
-                {(f.check_id, f.resource): f for f in pub.findings},
-                seq,
-                lambda f: {
-                    "check_id": f.check_id,
-                    "resource": f.resource,
-                    "status": f.status,
-                    "message": f.message,
-                    "hash": f.hash,
-                },
+                "findings", _STAGED_FINDINGS, ("check_id", "resource"), ("status", "message", "hash"), seq
             )
             self.db.table("connector_runs").insert_all(
                 [{"run_id": run_id, **_encode(c.__dict__, ("errors", "kinds"))} for c in pub.connector_runs]
@@ -644,32 +632,66 @@ class Store:
     def _advance_intervals(
         self,
         table: str,
+        staged: tuple[str, tuple[str, ...]],
         key_cols: tuple[str, str],
         value_cols: tuple[str, ...],
-        current: Mapping[tuple[str, str], Any],
         seq: int,
-        to_row: Any,
     ) -> None:
-        cols = ", ".join((*key_cols, *value_cols))
-        open_rows = {
-            (r[1], r[2]): (r[0], tuple(r[3:]))
-            for r in self.db.execute(f"select rowid, {cols} from {table} where valid_to is null")
-        }
-        to_close: list[tuple[int]] = []
-        to_insert: list[dict[str, Any]] = []
-        for key, record in current.items():
-            row = to_row(record)
-            values = tuple(row[c] for c in value_cols)
-            existing = open_rows.pop(key, None)
-            if existing is not None and existing[1] == values:
-                continue
-            if existing is not None:
-                to_close.append((existing[0],))
-            to_insert.append({**row, "valid_from": seq, "valid_to": None})
-        to_close.extend((rowid,) for rowid, _ in open_rows.values())
-        self.db.conn.executemany(f"update {table} set valid_to = {seq} where rowid = ?", to_close)
-        if to_insert:
-            self.db.table(table).insert_all(to_insert, batch_size=2000)
+        """Open an interval for every staged row that is new or whose values changed, and close the open
+        ones no longer current. SQL compares the two sides, so neither is held in memory (a run may
+        have millions of rows)."""
+        name, columns = staged
+        # NULL-safe equality (IS): an unknown-fields column or a finding's hash may be NULL on both sides.
+        same = " and ".join(f"t.{c} = s.{c}" for c in key_cols) + "".join(f" and t.{c} is s.{c}" for c in value_cols)
+        self.db.execute(
+            f"update {table} as t set valid_to = ? where t.valid_to is null and t.valid_from < ? "
+            f"and not exists (select 1 from temp.{name} s where {same})",
+            [seq, seq],
+        )
+        listed = ", ".join(columns)
+        self.db.execute(
+            f"insert into {table} ({listed}, valid_from) select {listed}, ? from temp.{name} s "
+            f"where not exists (select 1 from {table} t where t.valid_to is null and {same}) order by s.rowid",
+            [seq],
+        )
+
+    # -- staging: a run's items and findings, written as they come, published in one transaction ---
+
+    def start_staging(self) -> None:
+        """Empty staging tables for a new run (temporary: they belong to this connection and vanish with it)."""
+        self._require_lock()
+        for name, columns in (_STAGED_EVIDENCE, _STAGED_FINDINGS):
+            self.db.execute(f"drop table if exists temp.{name}")
+            self.db.execute(f"create temp table {name} ({', '.join(columns)})")
+            self.db.execute(f"create unique index temp.{name}_key on {name} ({', '.join(columns[:2])})")
+
+    def stage_items(self, items: Iterable[StagedItem], bodies: Iterable[tuple[str, str]] = ()) -> None:
+        """Items (and the bodies they name) of the running run; an item staged twice keeps its last version."""
+        self._require_lock()
+        rows = [
+            (i.kind, i.item_id, i.connector, i.hash, i.collected_at, canonical_json(i.unknown) if i.unknown else None)
+            for i in items
+        ]
+        with self.db.atomic():
+            self.db.conn.executemany("insert or ignore into blobs (hash, data) values (?, ?)", list(bodies))
+            self.db.conn.executemany(
+                f"insert or replace into temp.{_STAGED_EVIDENCE[0]} values (?, ?, ?, ?, ?, ?)", rows
+            )
+
+    def stage_findings(self, findings: Iterable[StagedFinding]) -> None:
+        self._require_lock()
+        rows = [(f.check_id, f.resource, f.status, f.message, f.hash) for f in findings]
+        with self.db.atomic():
+            self.db.conn.executemany(f"insert or replace into temp.{_STAGED_FINDINGS[0]} values (?, ?, ?, ?, ?)", rows)
+
+    def staged_items(self, kind: str) -> list[StagedItem]:
+        """One kind's staged items in the order they were collected."""
+        rows = self.db.execute(
+            f"select kind, item_id, connector, hash, collected_at, unknown from temp.{_STAGED_EVIDENCE[0]} "
+            "where kind = ? order by rowid",
+            [kind],
+        )
+        return [StagedItem(k, i, c, h, at, json.loads(u) if u else {}) for k, i, c, h, at, u in rows]
 
     def _require_lock(self) -> None:
         if self._lock_file is None:
@@ -972,7 +994,10 @@ def _encode(record: Mapping[str, Any], json_keys: Sequence[str]) -> dict[str, An
 
 def run_records(db: Database, run_id: str, *, rehash: bool) -> tuple[RunRecords, list[str]]:
     """What a published run claims, read back for sealing; with ``rehash`` every evidence body and
-    manual evidence file is hashed again (what ``verify`` does), and each mismatch is reported."""
+    manual evidence file is hashed again (what ``verify`` does), and each mismatch is reported.
+
+    Evidence and findings are read lazily, once, in the order ``seal.parts`` needs: the problems of
+    evidence bodies are complete only after ``records.evidence`` was consumed."""
     problems: list[str] = []
     run = _decode_run(dict(next(db.query("select * from runs where id = ?", [run_id]))))
     seq = run["seq"]
@@ -982,19 +1007,23 @@ def run_records(db: Database, run_id: str, *, rehash: bool) -> tuple[RunRecords,
     interval = _valid_at("e")
     # Publishing trusts the hashes it has just computed; only verify reads every body again.
     body, join = ("b.data", " left join blobs b on b.hash = e.hash") if rehash else ("null", "")
-    rows = db.execute(
-        f"select e.kind, e.item_id, e.hash, {unknown}, {body} from evidence e{join} where {interval} "
-        "order by e.kind, e.item_id",
-        [seq, seq],
-    )
-    for kind, item_id, stored_hash, unknown_text, text in rows:
-        sha = stored_hash
-        if rehash:
-            sha = content_hash(text) if text is not None else "(missing)"
-            if sha != stored_hash:
-                what = "is missing" if text is None else "does not match the hash it was stored under"
-                problems.append(f"evidence {kind} {item_id}: the stored body {what}")
-        records.evidence.append((kind, item_id, sha, json.loads(unknown_text) if unknown_text else {}))
+
+    def evidence() -> Iterator[tuple[str, str, str, Mapping[str, Any]]]:
+        rows = db.execute(
+            f"select e.kind, e.item_id, e.hash, {unknown}, {body} from evidence e{join} where {interval} "
+            "order by e.kind, e.item_id",
+            [seq, seq],
+        )
+        for kind, item_id, stored_hash, unknown_text, text in rows:
+            sha = stored_hash
+            if rehash:
+                sha = content_hash(text) if text is not None else "(missing)"
+                if sha != stored_hash:
+                    what = "is missing" if text is None else "does not match the hash it was stored under"
+                    problems.append(f"evidence {kind} {item_id}: the stored body {what}")
+            yield kind, item_id, sha, json.loads(unknown_text) if unknown_text else {}
+
+    records.evidence = evidence()
     manual = db.execute(
         f"select e.item_id, b.data from evidence e join blobs b on b.hash = e.hash "
         f"where e.kind = 'annexa.manual_evidence' and {interval} order by e.item_id",
@@ -1013,7 +1042,7 @@ def run_records(db: Database, run_id: str, *, rehash: bool) -> tuple[RunRecords,
             if key in check:
                 check[key] = json.loads(check[key]) if check[key] is not None else None
     records.checks = checks
-    records.findings = list(db.query(_FINDINGS_AT + " order by check_id, resource", [seq, seq]))
+    records.findings = db.query(_FINDINGS_AT + " order by check_id, resource", [seq, seq])
     return records, problems
 
 

@@ -119,8 +119,8 @@ def _verify_run(
             "its seal does not chain to the run before it (a run before it was deleted, replaced or re-ordered)"
         )
     records, body_problems = store.reread(run["id"])
+    recomputed = seal_parts(records)  # reads every body: the body problems are known after it
     verdict.problems.extend(body_problems)
-    recomputed = seal_parts(records)
     difference = first_difference(stored["parts"], recomputed)
     if difference and not body_problems:
         verdict.problems.append(difference)
